@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { EnvelopeSchema } from './envelope.schema';
+import { EntityIdSchema, EntityTypeSchema, FieldValuesSchema, SystemIdSchema } from './primitives.schema';
+
+export const ApplyErrorSchema = z.object({
+  code: z.string().min(1),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type ApplyError = z.infer<typeof ApplyErrorSchema>;
+
+/** What an applier did with one command; the reconciler records from it what each system holds. */
+export const ApplyResultSchema = EnvelopeSchema.extend({
+  type: z.literal('apply.result'),
+  data: z.object({
+    commandId: z.string().min(1),
+    target: SystemIdSchema,
+    entityType: EntityTypeSchema,
+    entityId: EntityIdSchema,
+    recordId: z.string().min(1).max(255).nullable(),
+    version: z.number().int().positive(),
+    /** `stale`: the target already had this version or a newer one, so nothing was written. */
+    outcome: z.enum(['applied', 'stale', 'failed']),
+    /** What the target holds now for the written fields, in its own field names. */
+    fields: FieldValuesSchema,
+    error: ApplyErrorSchema.nullable(),
+  }),
+});
+export type ApplyResult = z.infer<typeof ApplyResultSchema>;

@@ -1,0 +1,6 @@
+export type * from './broker.interface';
+export type { MessagingLogger } from './messaging-logger';
+export { KafkaBroker, type KafkaBrokerOptions } from './kafka/kafka-broker';
+export { Publisher, TRACEPARENT, type TracedDraft } from './publisher';
+export { MessageConsumer, type MessageBatch, type ReceivedMessage } from './message-consumer';
+export { topicNames, topicSpecs, type TopicNames, type TopicsConfig } from './topics.config';

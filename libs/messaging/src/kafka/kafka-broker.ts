@@ -1,0 +1,208 @@
+import { Kafka, logLevel, type Consumer, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
+import type {
+  BatchConsumer,
+  BatchHandler,
+  Broker,
+  ConsumerOptions,
+  InboundRecord,
+  OutgoingRecord,
+  Producer,
+  TopicSpec,
+} from '../broker.interface';
+import type { MessagingLogger } from '../messaging-logger';
+
+export interface KafkaBrokerOptions {
+  clientId: string;
+  brokers: string[];
+  logger: MessagingLogger;
+}
+
+export class KafkaBroker implements Broker {
+  private readonly kafka: Kafka;
+  private readonly producers: KafkaProducer[] = [];
+  private readonly consumers: KafkaBatchConsumer[] = [];
+
+  constructor(private readonly options: KafkaBrokerOptions) {
+    const { logger } = options;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      retry: { initialRetryTime: 200, retries: 8 },
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...extra } = entry.log;
+        const line = `kafka ${entry.namespace}: ${message}`;
+        if (entry.level <= logLevel.ERROR) logger.error(line, extra);
+        else logger.warn(line, extra);
+      },
+    });
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic.name));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic: topic.name,
+          numPartitions: topic.partitions,
+          configEntries: [
+            ...(topic.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+            ...(topic.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(topic.retentionMs) }] : []),
+          ],
+        })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async producer(): Promise<Producer> {
+    // Idempotent with acks from all replicas: a retried send never duplicates or reorders a partition.
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    this.producers.push(producer);
+    return {
+      send: async (topic: string, records: OutgoingRecord[]) => {
+        if (records.length === 0) return;
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: records.map((record) => ({ key: record.key, value: record.value, headers: record.headers ?? {} })),
+        });
+      },
+    };
+  }
+
+  consumer(options: ConsumerOptions): BatchConsumer {
+    const consumer = new KafkaBatchConsumer(this.kafka, options, this.options.logger);
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  async ping(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.describeCluster();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+    await Promise.all(this.producers.map((producer) => producer.disconnect()));
+  }
+}
+
+class KafkaBatchConsumer implements BatchConsumer {
+  private readonly consumer: Consumer;
+  private readonly stopping = new AbortController();
+  private assigned: Record<string, number[]> = {};
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: ConsumerOptions,
+    private readonly logger: MessagingLogger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      // Short fetch waits keep end-to-end latency low; full batches still form under load.
+      maxWaitTimeInMs: 50,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.assigned = event.payload.memberAssignment;
+    });
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    const { min, max } = this.options.retryDelayMs ?? { min: 200, max: 10_000 };
+    const failures = new Map<string, number>();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 4,
+      eachBatch: async ({ batch, isRunning, isStale, heartbeat, pause, resolveOffset }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const partitionKey = `${batch.topic}:${batch.partition}`;
+        const records: InboundRecord[] = batch.messages.map((message) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key ? message.key.toString('utf8') : null,
+          value: message.value,
+          headers: headersOf(message.headers),
+        }));
+        try {
+          await handler({ topic: batch.topic, partition: batch.partition, records }, this.stopping.signal);
+        } catch (error) {
+          // Not committed: the same batch is fetched again after a back-off, and the partition
+          // pauses meanwhile so the others keep flowing.
+          const attempt = (failures.get(partitionKey) ?? 0) + 1;
+          failures.set(partitionKey, attempt);
+          const delay = Math.min(max, min * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+          this.logger.error(`batch ${partitionKey}@${batch.firstOffset()} failed (attempt ${attempt}); retrying in ${Math.round(delay)} ms`, {
+            error: describeError(error),
+          });
+          const resume = pause();
+          this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' });
+          setTimeout(resume, delay).unref();
+          return;
+        }
+        failures.delete(partitionKey);
+        // Resolving moves kafkajs's fetch position; the commit below makes it survive a restart.
+        resolveOffset(batch.lastOffset());
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        await heartbeat();
+      },
+    });
+  }
+
+  pause(topics: string[] = this.options.topics): void {
+    this.consumer.pause(topics.map((topic) => ({ topic })));
+  }
+
+  resume(topics: string[] = this.options.topics): void {
+    this.consumer.resume(topics.map((topic) => ({ topic })));
+  }
+
+  assignments(): Array<{ topic: string; partitions: number[] }> {
+    return Object.entries(this.assigned).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.stopping.abort();
+    // kafkajs waits for the batch in flight to finish before leaving the group.
+    await this.consumer.disconnect();
+  }
+}
+
+function headersOf(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) result[name] = first.toString();
+  }
+  return result;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

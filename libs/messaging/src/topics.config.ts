@@ -1,0 +1,32 @@
+import type { TopicSpec } from './broker.interface';
+
+/** Topic names and sizes, from configuration. Partition counts are the unit of scale for every role. */
+export interface TopicsConfig {
+  prefix: string;
+  partitions: number;
+}
+
+export function topicNames(prefix: string) {
+  return {
+    /** Change events from connectors, plus apply results and conflict decisions: everything the reconciler owns per entity. */
+    changes: `${prefix}.changes`,
+    /** Apply commands for one target system. */
+    apply: (systemId: string) => `${prefix}.apply.${systemId}`,
+    /** Current state of every entity, log-compacted. */
+    resolved: `${prefix}.resolved`,
+    conflicts: `${prefix}.conflicts`,
+    deadLetters: `${prefix}.dead-letters`,
+  };
+}
+export type TopicNames = ReturnType<typeof topicNames>;
+
+export function topicSpecs(config: TopicsConfig, systemIds: readonly string[]): TopicSpec[] {
+  const names = topicNames(config.prefix);
+  return [
+    { name: names.changes, partitions: config.partitions },
+    ...systemIds.map((id) => ({ name: names.apply(id), partitions: config.partitions })),
+    { name: names.resolved, partitions: config.partitions, compacted: true },
+    { name: names.conflicts, partitions: config.partitions },
+    { name: names.deadLetters, partitions: 1 },
+  ];
+}

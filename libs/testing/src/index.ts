@@ -1,0 +1,2 @@
+export * from './eventually.util';
+export * from './temp-database.util';
