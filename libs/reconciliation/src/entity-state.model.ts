@@ -1,0 +1,71 @@
+import type { ConflictSide, EntityType, FieldValue, FieldValues, StrategyName } from '@tandem/contracts';
+
+/** One canonical field: its value, who set it and when, and the entity version that set it. */
+export interface FieldState {
+  value: FieldValue;
+  version: number;
+  system: string;
+  occurredAt: string;
+  eventId: string;
+}
+
+/** Values sent to a system and not yet confirmed by an apply result. */
+export interface PendingWrite {
+  commandId: string;
+  version: number;
+  /** Values sent, in the system's own field names, so an echo can be recognised as Tandem's write. */
+  sent: FieldValues;
+  /** The canonical field versions the write carries. */
+  fieldVersions: Record<string, number>;
+  deletes: boolean;
+}
+
+/** What Tandem knows about one linked system's copy of the entity. */
+export interface SystemState {
+  recordId: string | null;
+  /** Per field, the newest canonical field version this system is known to hold. */
+  seen: Record<string, number>;
+  /** The entity version of the delete this system has applied or made, if any. */
+  deletedAt: number | null;
+  /** The largest source sequence received from this system, to drop redelivered or older changes. */
+  lastSequence: string | null;
+  pending: PendingWrite[];
+  lastError: { code: string; message: string; commandId: string } | null;
+}
+
+export interface PendingConflict {
+  conflictId: string;
+  field: string | null;
+  kind: 'field' | 'delete_update';
+  strategy: StrategyName;
+  sides: [ConflictSide, ConflictSide];
+}
+
+export interface EntityState {
+  tenantId: string;
+  entityType: EntityType;
+  entityId: string;
+  /** Increments with every change to the canonical record; 0 before the first. */
+  version: number;
+  deleted: { version: number; system: string; occurredAt: string; eventId: string } | null;
+  fields: Record<string, FieldState>;
+  systems: Record<string, SystemState>;
+  /** Keyed by field name, or `*` for a delete-versus-update conflict. */
+  pendingConflicts: Record<string, PendingConflict>;
+}
+
+export const WHOLE_RECORD = '*';
+
+export function emptyEntityState(tenantId: string, entityType: EntityType, entityId: string): EntityState {
+  return { tenantId, entityType, entityId, version: 0, deleted: null, fields: {}, systems: {}, pendingConflicts: {} };
+}
+
+export function emptySystemState(): SystemState {
+  return { recordId: null, seen: {}, deletedAt: null, lastSequence: null, pending: [], lastError: null };
+}
+
+export function canonicalRecord(state: EntityState): FieldValues {
+  const record: FieldValues = {};
+  for (const [field, fieldState] of Object.entries(state.fields)) record[field] = fieldState.value;
+  return record;
+}

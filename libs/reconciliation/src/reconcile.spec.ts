@@ -1,0 +1,260 @@
+import { SCHEMA_VERSION, type FieldChange, type MessageOf } from '@tandem/contracts';
+import { FieldMapper } from '@tandem/mapping';
+import { SyncConfigSchema, type SyncConfigInput } from '@tandem/sync-config';
+import { CompiledSync } from './compiled-sync';
+import { emptyEntityState, type EntityState } from './entity-state.model';
+import { reconcile, type ReconcilerInput } from './reconcile';
+
+const ENTITY = '3f1b2c4d-5e6f-4a1b-8c2d-9e0f1a2b3c4d';
+
+function compile(conflicts: SyncConfigInput['conflicts'] = {}): CompiledSync {
+  const config = SyncConfigSchema.parse({
+    id: 'contacts',
+    tenantId: 'acme',
+    entityType: 'contact',
+    systems: [
+      {
+        id: 'crm',
+        kind: 'postgres',
+        mapping: [
+          { kind: 'split', native: 'full_name', canonical: ['first_name', 'last_name'] },
+          { kind: 'field', native: 'email', canonical: 'email', transforms: [{ type: 'trim' }, { type: 'lowercase' }] },
+          { kind: 'field', native: 'phone', canonical: 'phone' },
+          { kind: 'field', native: 'notes', canonical: 'notes' },
+        ],
+      },
+      {
+        id: 'customer',
+        kind: 'postgres',
+        mapping: [
+          { kind: 'field', native: 'first_name', canonical: 'first_name' },
+          { kind: 'field', native: 'last_name', canonical: 'last_name' },
+          { kind: 'field', native: 'email_address', canonical: 'email' },
+          { kind: 'field', native: 'phone', canonical: 'phone' },
+        ],
+      },
+    ],
+    conflicts,
+  } satisfies SyncConfigInput);
+  return new CompiledSync(config, (system) => {
+    const built = FieldMapper.fromConfig(system.mapping);
+    if (!built.ok) throw new Error(built.errors.join('; '));
+    const { mapper } = built;
+    return {
+      toNative: (values) => mapper.toNative(values).values,
+      toCanonical: (values) => mapper.toCanonical(values).values,
+      nativeFieldsAffectedBy: (fields) => mapper.nativeFieldsAffectedBy(fields),
+      canonicalFieldsAffectedBy: (fields) => mapper.canonicalFieldsAffectedBy(fields),
+    };
+  });
+}
+
+let clock = Date.parse('2026-01-01T00:00:00Z');
+function at(): string {
+  clock += 1_000;
+  return new Date(clock).toISOString();
+}
+
+function change(
+  origin: string,
+  sequence: number,
+  fields: Record<string, FieldChange>,
+  operation: 'create' | 'update' | 'delete' = 'update',
+  occurredAt = at(),
+): MessageOf<'change'> {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    type: 'change',
+    eventId: `${origin}:${sequence}`,
+    tenantId: 'acme',
+    occurredAt,
+    observedAt: occurredAt,
+    origin,
+    data: { entityType: 'contact', entityId: ENTITY, recordId: `${origin}-1`, operation, fields, sequence: String(sequence), snapshot: false },
+  };
+}
+
+function result(command: { eventId: string; data: { target: string; version: number } }, recordId: string): MessageOf<'apply.result'> {
+  const occurredAt = at();
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    type: 'apply.result',
+    eventId: `${command.eventId}>result`,
+    tenantId: 'acme',
+    occurredAt,
+    observedAt: occurredAt,
+    origin: command.data.target,
+    data: {
+      commandId: command.eventId,
+      target: command.data.target,
+      entityType: 'contact',
+      entityId: ENTITY,
+      recordId,
+      version: command.data.version,
+      outcome: 'applied',
+      fields: {},
+      error: null,
+    },
+  };
+}
+
+/** Change events carry canonical field names: connectors map before publishing. */
+/** Applies messages in order, feeding each output state into the next. */
+function run(sync: CompiledSync, messages: ReconcilerInput[], start: EntityState = emptyEntityState('acme', 'contact', ENTITY)) {
+  let state = start;
+  return messages.map((message) => {
+    const outcome = reconcile(state, message, sync);
+    state = outcome.state;
+    return outcome;
+  });
+}
+
+const created = () =>
+  change('crm', 1, { first_name: { after: 'Ann' }, last_name: { after: 'Lee' }, email: { after: 'ann@example.com' }, phone: { after: '111' }, notes: { after: null } }, 'create');
+
+/** A contact created in the CRM and confirmed in the customer database. */
+function synced(sync: CompiledSync) {
+  const [first] = run(sync, [created()]);
+  const command = first!.commands[0]!;
+  const [confirmed] = run(sync, [result(command, 'cust-1')], first!.state);
+  return confirmed!.state;
+}
+
+describe('reconcile', () => {
+  it('maps a new CRM contact to a create command for the other system', () => {
+    const [outcome] = run(compile(), [created()]);
+    expect(outcome!.commands).toHaveLength(1);
+    expect(outcome!.commands[0]!.data).toMatchObject({
+      target: 'customer',
+      recordId: null,
+      operation: 'upsert',
+      fields: { first_name: 'Ann', last_name: 'Lee', email_address: 'ann@example.com', phone: '111' },
+    });
+    // An empty value and an absent one are the same to the canonical record.
+    expect(outcome!.resolved!.data.record).toEqual({ first_name: 'Ann', last_name: 'Lee', email: 'ann@example.com', phone: '111' });
+    expect(outcome!.conflicts).toEqual([]);
+  });
+
+  it('recognises the echo of its own write, before or after the apply result', () => {
+    const sync = compile();
+    const [first] = run(sync, [created()]);
+    const echo = change('customer', 7, { first_name: { after: 'Ann' }, last_name: { after: 'Lee' }, email: { after: 'ann@example.com' }, phone: { after: '111' } }, 'create');
+    const [beforeResult] = run(sync, [echo], first!.state);
+    expect(beforeResult!.commands).toEqual([]);
+    expect(beforeResult!.resolved).toBeNull();
+    expect(beforeResult!.skipped).toMatch(/no field differs/);
+  });
+
+  it('passes a sequential edit through without a conflict', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [outcome] = run(sync, [change('customer', 2, { phone: { before: '111', after: '222' } })], state);
+    expect(outcome!.conflicts).toEqual([]);
+    expect(outcome!.commands.map((c) => [c.data.target, c.data.fields])).toEqual([['crm', { phone: '222' }]]);
+  });
+
+  it('lets edits to different fields both survive', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [a, b] = run(sync, [change('crm', 2, { phone: { after: '999' } }), change('customer', 2, { last_name: { after: 'Leigh' } })], state);
+    expect(a!.conflicts).toEqual([]);
+    expect(b!.conflicts).toEqual([]);
+    expect(b!.resolved!.data.record).toMatchObject({ phone: '999', last_name: 'Leigh' });
+    expect(b!.commands.map((c) => [c.data.target, c.data.fields])).toEqual([['crm', { full_name: 'Ann Leigh' }]]);
+  });
+
+  it('decides a same-field conflict by latest_wins and logs the loser', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const crmEdit = change('crm', 2, { phone: { after: 'crm-phone' } }, 'update', '2026-06-01T10:00:00.000Z');
+    const customerEdit = change('customer', 2, { phone: { after: 'customer-phone' } }, 'update', '2026-06-01T10:00:05.000Z');
+    const [, second] = run(sync, [crmEdit, customerEdit], state);
+    const conflict = second!.conflicts[0]!;
+    expect(conflict.data).toMatchObject({
+      field: 'phone',
+      status: 'resolved',
+      strategy: 'latest_wins',
+      outcome: { winner: 'customer', value: 'customer-phone' },
+    });
+    expect(conflict.data.sides.map((side) => [side.system, side.value])).toEqual([
+      ['crm', 'crm-phone'],
+      ['customer', 'customer-phone'],
+    ]);
+    expect(second!.commands.map((c) => [c.data.target, c.data.fields])).toEqual([['crm', { phone: 'customer-phone' }]]);
+  });
+
+  it('pushes the winning value back to the system that lost', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const crmEdit = change('crm', 2, { phone: { after: 'crm-phone' } }, 'update', '2026-06-01T10:00:05.000Z');
+    const customerEdit = change('customer', 2, { phone: { after: 'customer-phone' } }, 'update', '2026-06-01T10:00:00.000Z');
+    const [, second] = run(sync, [crmEdit, customerEdit], state);
+    expect(second!.conflicts[0]!.data.outcome).toMatchObject({ winner: 'crm', value: 'crm-phone' });
+    expect(second!.commands.map((c) => [c.data.target, c.data.fields])).toEqual([['customer', { phone: 'crm-phone' }]]);
+  });
+
+  it('holds a manual conflict with both values and applies the decision to both sides', () => {
+    const sync = compile({ fields: { phone: { strategy: 'manual' } } });
+    const state = synced(sync);
+    const [, second] = run(sync, [change('crm', 2, { phone: { after: 'A' } }), change('customer', 2, { phone: { after: 'B' } })], state);
+    const pending = second!.conflicts[0]!;
+    expect(pending.data.status).toBe('pending');
+    expect(second!.commands).toEqual([]);
+    expect(second!.state.fields['phone']!.value).toBe('A');
+
+    const decidedAt = at();
+    const [decided] = run(
+      sync,
+      [
+        {
+          schemaVersion: SCHEMA_VERSION,
+          type: 'conflict.decision',
+          eventId: 'decision-1',
+          tenantId: 'acme',
+          occurredAt: decidedAt,
+          observedAt: decidedAt,
+          origin: 'reconciler',
+          data: { conflictId: pending.data.conflictId, entityType: 'contact', entityId: ENTITY, choice: { kind: 'side', system: 'customer' }, decidedBy: 'lena', decidedAt },
+        },
+      ],
+      second!.state,
+    );
+    expect(decided!.state.fields['phone']!.value).toBe('B');
+    expect(decided!.commands.map((c) => [c.data.target, c.data.fields]).sort()).toEqual([
+      ['crm', { phone: 'B' }],
+      ['customer', { phone: 'B' }],
+    ]);
+    expect(decided!.conflicts[0]!.data).toMatchObject({ status: 'resolved', decidedBy: 'lena', outcome: { winner: 'customer', value: 'B' } });
+    expect(decided!.state.pendingConflicts).toEqual({});
+  });
+
+  it('drops a redelivered or older change from the same system', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [outcome] = run(sync, [change('crm', 1, { phone: { after: 'old' } })], state);
+    expect(outcome!.skipped).toMatch(/already seen/);
+    expect(outcome!.commands).toEqual([]);
+  });
+
+  it('propagates a delete, and holds delete against a concurrent update for a person', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    expect(deleted!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'cust-1']]);
+    expect(deleted!.resolved!.data.deleted).toBe(true);
+
+    const [, conflicted] = run(sync, [change('customer', 2, { phone: { after: '555' } }), change('crm', 2, {}, 'delete')], state);
+    expect(conflicted!.conflicts[0]!.data).toMatchObject({ kind: 'delete_update', status: 'pending', field: null });
+    expect(conflicted!.commands).toEqual([]);
+    expect(conflicted!.state.deleted).toBeNull();
+  });
+
+  it('decides the same outcome wherever it runs', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const messages = [change('crm', 2, { phone: { after: 'x' } }, 'update', '2026-06-01T10:00:00.000Z'), change('customer', 2, { phone: { after: 'y' } }, 'update', '2026-06-01T10:00:00.000Z')];
+    expect(run(sync, messages, state)).toEqual(run(sync, messages, state));
+    // Equal source times: the tiebreak is the system id, the same on every replica.
+    expect(run(sync, messages, state)[1]!.conflicts[0]!.data.outcome!.winner).toBe('customer');
+  });
+});

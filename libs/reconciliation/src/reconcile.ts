@@ -1,0 +1,511 @@
+import type {
+  ConflictSide,
+  FieldValue,
+  FieldValues,
+  MessageDraft,
+  MessageOf,
+  Risk,
+  StrategyName,
+} from '@tandem/contracts';
+import type { CompiledSync, CompiledSystem } from './compiled-sync';
+import { decideField, type Contender } from './conflict-rules';
+import {
+  canonicalRecord,
+  emptySystemState,
+  WHOLE_RECORD,
+  type EntityState,
+  type PendingConflict,
+  type SystemState,
+} from './entity-state.model';
+
+export type ReconcilerInput = MessageOf<'change' | 'apply.result' | 'conflict.decision'>;
+
+export interface Reconciliation {
+  state: EntityState;
+  commands: MessageDraft<'apply.command'>[];
+  resolved: MessageDraft<'resolved'> | null;
+  conflicts: MessageDraft<'conflict'>[];
+  /** Why the message changed nothing, when it did not (for the sync log). */
+  skipped: string | null;
+}
+
+/** Writes kept per system awaiting confirmation; older ones are superseded by the newest. */
+const MAX_PENDING_WRITES = 32;
+const RECONCILER = 'reconciler';
+
+/**
+ * Applies one message to one entity's state and says what must happen next. Pure and deterministic:
+ * the same state and message give the same result on every replica, with ids derived from the
+ * message, so a redelivered batch produces identical commands that appliers recognise.
+ */
+export function reconcile(input: EntityState, message: ReconcilerInput, sync: CompiledSync): Reconciliation {
+  const run = new Run(structuredClone(input), message, sync);
+  switch (message.type) {
+    case 'change':
+      run.change(message);
+      break;
+    case 'apply.result':
+      run.applyResult(message);
+      break;
+    case 'conflict.decision':
+      run.decision(message);
+      break;
+  }
+  return run.finish();
+}
+
+class Run {
+  private newVersion: number | null = null;
+  private readonly changed = new Set<string>();
+  /** Fields a system must be sent even though it is the source (it lost a conflict, or holds a merge). */
+  private readonly pushBack = new Map<string, Set<string>>();
+  private source: string | null = null;
+  private deletedNow = false;
+  private restoredNow = false;
+  private readonly conflicts: MessageDraft<'conflict'>[] = [];
+  private skipped: string | null = null;
+
+  constructor(
+    private readonly state: EntityState,
+    private readonly message: ReconcilerInput,
+    private readonly sync: CompiledSync,
+  ) {}
+
+  change(event: MessageOf<'change'>): void {
+    const origin = this.sync.systems.get(event.origin);
+    if (!origin) return this.skip(`system "${event.origin}" is not linked by sync ${this.sync.config.id}`);
+    if (origin.direction === 'target_only') return this.skip(`system "${origin.id}" is target-only`);
+    const system = this.systemState(origin.id);
+    const { data } = event;
+    if (system.lastSequence !== null && BigInt(data.sequence) <= BigInt(system.lastSequence)) {
+      return this.skip(`sequence ${data.sequence} already seen from ${origin.id} (last ${system.lastSequence})`);
+    }
+    system.lastSequence = data.sequence;
+    system.recordId = data.recordId;
+    this.source = origin.id;
+    const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
+
+    if (data.operation === 'delete') return this.delete(system, incoming);
+    if (this.state.deleted && !this.updateOfDeleted(system, incoming)) return;
+
+    const projected = this.sync.project(origin, canonicalRecord(this.state));
+    for (const [field, change] of Object.entries(data.fields)) {
+      this.fieldChange(origin, system, field, change.after, change.before, projected, incoming);
+    }
+    if (this.changed.size === 0 && !this.restoredNow && (this.pushBack.size === 0)) {
+      this.skip('no field differs from the canonical record');
+    }
+  }
+
+  applyResult(result: MessageOf<'apply.result'>): void {
+    const { data } = result;
+    const system = this.systemState(data.target);
+    if (data.outcome === 'failed') {
+      system.pending = system.pending.filter((write) => write.commandId !== data.commandId);
+      const code = data.error?.code ?? 'unknown';
+      system.lastError = { code, message: data.error?.message ?? '', commandId: data.commandId };
+      // The record is gone from the target: the next write must create it again.
+      if (code === 'record_missing') system.recordId = null;
+      return;
+    }
+    if (data.recordId !== null) system.recordId = data.recordId;
+    const confirmed = system.pending.filter((write) => write.version <= data.version);
+    for (const write of confirmed) {
+      for (const [field, version] of Object.entries(write.fieldVersions)) {
+        system.seen[field] = Math.max(system.seen[field] ?? 0, version);
+      }
+      if (write.deletes) system.deletedAt = write.version;
+    }
+    system.pending = system.pending.filter((write) => write.version > data.version);
+    system.lastError = null;
+  }
+
+  decision(decision: MessageOf<'conflict.decision'>): void {
+    const { data } = decision;
+    const entry = Object.entries(this.state.pendingConflicts).find(([, c]) => c.conflictId === data.conflictId);
+    if (!entry) return this.skip(`conflict ${data.conflictId} is not pending`);
+    const [key, conflict] = entry;
+    const { choice } = data;
+    const side = choice.kind === 'side' ? conflict.sides.find((s) => s.system === choice.system) : null;
+    if (choice.kind === 'side' && !side) {
+      return this.skip(`conflict ${data.conflictId} has no side from system "${choice.system}"`);
+    }
+    delete this.state.pendingConflicts[key];
+    const at = effectiveTime(decision);
+    const chosenSystem = side?.system ?? RECONCILER;
+
+    if (conflict.kind === 'delete_update') {
+      if (side?.deleted) this.markDeleted({ system: chosenSystem, at, eventId: decision.eventId });
+      else this.restore();
+    } else if (conflict.field !== null) {
+      const value = side ? side.value : choice.kind === 'value' ? choice.value : null;
+      this.setField(conflict.field, value, { system: chosenSystem, at, eventId: decision.eventId });
+    }
+    this.recordConflict({
+      conflictId: conflict.conflictId,
+      field: conflict.field,
+      kind: conflict.kind,
+      strategy: conflict.strategy,
+      risk: 'high',
+      sides: conflict.sides,
+      outcome: {
+        winner: side?.system ?? 'manual',
+        value: side ? side.value : choice.kind === 'value' ? choice.value : null,
+        deleted: side?.deleted ?? false,
+      },
+      decidedBy: data.decidedBy,
+      suffix: 'decided',
+    });
+  }
+
+  finish(): Reconciliation {
+    const commands = this.commands();
+    const touched = this.changed.size > 0 || this.deletedNow || this.restoredNow;
+    const resolved: MessageDraft<'resolved'> | null = touched
+      ? {
+          type: 'resolved',
+          eventId: `${this.message.eventId}>resolved`,
+          tenantId: this.state.tenantId,
+          occurredAt: this.message.occurredAt,
+          origin: RECONCILER,
+          data: {
+            entityType: this.state.entityType,
+            entityId: this.state.entityId,
+            version: this.state.version,
+            deleted: this.state.deleted !== null,
+            record: canonicalRecord(this.state),
+            changedFields: [...this.changed].sort(),
+          },
+        }
+      : null;
+    return { state: this.state, commands, resolved, conflicts: this.conflicts, skipped: this.skipped };
+  }
+
+  private fieldChange(
+    origin: CompiledSystem,
+    system: SystemState,
+    field: string,
+    after: FieldValue,
+    before: FieldValue | undefined,
+    projected: FieldValues,
+    incoming: Omit<Contender, 'value'>,
+  ): void {
+    const current = this.state.fields[field];
+    if (sameValue(after, projected[field])) {
+      // Already what the entity holds: an echo of Tandem's own write, or an edit that agrees.
+      if (current) system.seen[field] = Math.max(system.seen[field] ?? 0, current.version);
+      return;
+    }
+    const echoOfEarlierWrite = system.pending.find((write) => {
+      const sent = origin.mapper.toCanonical(write.sent);
+      return field in sent && sameValue(after, sent[field]);
+    });
+    if (echoOfEarlierWrite) {
+      const version = echoOfEarlierWrite.fieldVersions[field] ?? 0;
+      system.seen[field] = Math.max(system.seen[field] ?? 0, version);
+      return;
+    }
+    const pending = this.state.pendingConflicts[field];
+    if (pending) {
+      // Nothing is applied to a field awaiting a person; the newest value of each side is kept.
+      const index = pending.sides[1].system === origin.id || pending.sides[0].system !== origin.id ? 1 : 0;
+      pending.sides[index] = { ...incoming, value: after, deleted: false, occurredAt: incoming.at };
+      return;
+    }
+    const sawCurrent =
+      !current ||
+      current.system === origin.id ||
+      (system.seen[field] ?? 0) >= current.version ||
+      (before !== undefined && sameValue(before, projected[field]));
+    if (sawCurrent) {
+      this.setField(field, after, incoming);
+      system.seen[field] = this.state.version;
+      return;
+    }
+
+    const rule = this.sync.ruleFor(field);
+    const currentSide: Contender = { system: current.system, value: current.value, at: current.occurredAt, eventId: current.eventId };
+    const incomingSide: Contender = { ...incoming, value: after };
+    const decision = decideField(rule, currentSide, incomingSide);
+    const sides: [ConflictSide, ConflictSide] = [toSide(currentSide, false), toSide(incomingSide, false)];
+    const conflictId = `${this.message.eventId}:${field}`;
+    switch (decision.kind) {
+      case 'take_incoming':
+        this.setField(field, after, incoming);
+        system.seen[field] = this.state.version;
+        break;
+      case 'keep_current':
+        this.needsPush(origin.id, field);
+        break;
+      case 'merge':
+        this.setField(field, decision.value, incoming);
+        this.needsPush(origin.id, field);
+        break;
+      case 'pending':
+        this.state.pendingConflicts[field] = { conflictId, field, kind: 'field', strategy: rule.strategy, sides };
+        break;
+    }
+    this.recordConflict({
+      conflictId,
+      field,
+      kind: 'field',
+      strategy: rule.strategy,
+      risk: decision.risk,
+      sides,
+      outcome:
+        decision.kind === 'pending'
+          ? null
+          : decision.kind === 'merge'
+            ? { winner: 'merged', value: decision.value, deleted: false }
+            : decision.kind === 'take_incoming'
+              ? { winner: origin.id, value: after, deleted: false }
+              : { winner: current.system, value: current.value, deleted: false },
+      decidedBy: decision.kind === 'pending' ? null : `rule:${rule.strategy}`,
+      suffix: decision.kind === 'pending' ? 'pending' : 'resolved',
+    });
+  }
+
+  private delete(system: SystemState, incoming: Omit<Contender, 'value'>): void {
+    if (this.state.deleted) {
+      system.deletedAt = this.state.deleted.version;
+      return this.skip('already deleted');
+    }
+    if (this.state.pendingConflicts[WHOLE_RECORD]) return this.skip('a delete conflict is already pending');
+    const unseen = Object.entries(this.state.fields).filter(
+      ([field, value]) => value.system !== incoming.system && value.version > (system.seen[field] ?? 0),
+    );
+    if (unseen.length === 0) return this.markDeleted(incoming);
+
+    // The deleting system had not seen another system's update: delete against update.
+    const latest = unseen.reduce((a, b) => (b[1].version > a[1].version ? b : a))[1];
+    const updateSide: ConflictSide = {
+      system: latest.system, value: null, deleted: false, occurredAt: latest.occurredAt, eventId: latest.eventId,
+    };
+    const deleteSide: ConflictSide = { ...toSide({ ...incoming, value: null }, true) };
+    this.deleteConflict(updateSide, deleteSide, () => this.markDeleted(incoming), () => {
+      // The update survives: the deleting system gets the whole record back as a new record.
+      system.recordId = null;
+      system.deletedAt = null;
+      for (const field of Object.keys(this.state.fields)) this.needsPush(incoming.system, field);
+    });
+  }
+
+  /** An update to a deleted entity: a restore when the system had seen the delete, else a conflict. */
+  private updateOfDeleted(system: SystemState, incoming: Omit<Contender, 'value'>): boolean {
+    const deleted = this.state.deleted!;
+    if (system.deletedAt !== null && system.deletedAt >= deleted.version) {
+      this.restore();
+      return true;
+    }
+    if (this.state.pendingConflicts[WHOLE_RECORD]) {
+      this.skip('a delete conflict is pending');
+      return false;
+    }
+    const deleteSide: ConflictSide = {
+      system: deleted.system, value: null, deleted: true, occurredAt: deleted.occurredAt, eventId: deleted.eventId,
+    };
+    const updateSide = toSide({ ...incoming, value: null }, false);
+    let proceed = false;
+    this.deleteConflict(deleteSide, updateSide, () => this.needsDeleteAgain(system), () => {
+      this.restore();
+      proceed = true;
+    });
+    return proceed;
+  }
+
+  private deleteConflict(current: ConflictSide, incoming: ConflictSide, deleteWins: () => void, updateWins: () => void): void {
+    const rule = this.sync.config.conflicts.deleteVsUpdate;
+    const conflictId = `${this.message.eventId}:${WHOLE_RECORD}`;
+    const sides: [ConflictSide, ConflictSide] = [current, incoming];
+    const deleter = current.deleted ? current : incoming;
+    const updater = current.deleted ? incoming : current;
+    if (rule === 'manual') {
+      this.state.pendingConflicts[WHOLE_RECORD] = { conflictId, field: null, kind: 'delete_update', strategy: 'manual', sides };
+    } else if (rule === 'delete_wins') {
+      deleteWins();
+    } else {
+      updateWins();
+    }
+    const winner = rule === 'delete_wins' ? deleter : updater;
+    this.recordConflict({
+      conflictId,
+      field: null,
+      kind: 'delete_update',
+      strategy: rule === 'manual' ? 'manual' : 'priority',
+      risk: 'high',
+      sides,
+      outcome: rule === 'manual' ? null : { winner: winner.system, value: null, deleted: winner.deleted },
+      decidedBy: rule === 'manual' ? null : `rule:${rule}`,
+      suffix: rule === 'manual' ? 'pending' : 'resolved',
+    });
+  }
+
+  private markDeleted(by: Omit<Contender, 'value'>): void {
+    const version = this.bump();
+    this.state.deleted = { version, system: by.system, occurredAt: by.at, eventId: by.eventId };
+    const system = this.state.systems[by.system];
+    if (system) system.deletedAt = version;
+    this.deletedNow = true;
+  }
+
+  /** Undeletes the entity and sends the whole record to every system that no longer has it. */
+  private restore(): void {
+    if (!this.state.deleted) return;
+    this.state.deleted = null;
+    this.bump();
+    this.restoredNow = true;
+    for (const [id, system] of Object.entries(this.state.systems)) {
+      if (system.deletedAt === null) continue;
+      system.deletedAt = null;
+      system.recordId = id === this.source ? system.recordId : null;
+    }
+  }
+
+  private needsDeleteAgain(system: SystemState): void {
+    // The system still has the record: it is sent the delete again, with the current version.
+    system.deletedAt = null;
+    this.deletedNow = true;
+    this.bump();
+    this.source = null;
+  }
+
+  private setField(field: string, value: FieldValue, by: Omit<Contender, 'value'>): void {
+    const version = this.bump();
+    this.state.fields[field] = { value, version, system: by.system, occurredAt: by.at, eventId: by.eventId };
+    this.changed.add(field);
+  }
+
+  /** One version per message, however many fields it changes. */
+  private bump(): number {
+    if (this.newVersion === null) {
+      this.newVersion = this.state.version + 1;
+      this.state.version = this.newVersion;
+    }
+    return this.newVersion;
+  }
+
+  private needsPush(system: string, field: string): void {
+    const fields = this.pushBack.get(system) ?? new Set<string>();
+    fields.add(field);
+    this.pushBack.set(system, fields);
+  }
+
+  private systemState(id: string): SystemState {
+    const existing = this.state.systems[id];
+    if (existing) return existing;
+    const created = emptySystemState();
+    this.state.systems[id] = created;
+    return created;
+  }
+
+  private skip(reason: string): void {
+    this.skipped ??= reason;
+  }
+
+  private commands(): MessageDraft<'apply.command'>[] {
+    const commands: MessageDraft<'apply.command'>[] = [];
+    if (this.changed.size === 0 && !this.deletedNow && !this.restoredNow && this.pushBack.size === 0) return commands;
+    const record = canonicalRecord(this.state);
+    for (const target of this.sync.systems.values()) {
+      if (target.direction === 'source_only') continue;
+      const system = this.systemState(target.id);
+      const draft = this.deletedNow ? this.deleteFor(target, system) : this.upsertFor(target, system, record);
+      if (draft) commands.push(draft);
+    }
+    return commands;
+  }
+
+  private deleteFor(target: CompiledSystem, system: SystemState): MessageDraft<'apply.command'> | null {
+    if (target.id === this.source || system.recordId === null || system.deletedAt !== null) return null;
+    return this.command(target, system, 'delete', {}, {}, true);
+  }
+
+  private upsertFor(target: CompiledSystem, system: SystemState, record: FieldValues): MessageDraft<'apply.command'> | null {
+    if (this.state.deleted) return null;
+    const fields = new Set(target.id === this.source ? [] : this.changed);
+    for (const field of this.pushBack.get(target.id) ?? []) fields.add(field);
+    const creating = system.recordId === null;
+    if (fields.size === 0 && !(creating && this.restoredNow && target.id !== this.source)) return null;
+    const native = target.mapper.toNative(record);
+    const names = creating ? Object.keys(native) : target.mapper.nativeFieldsAffectedBy([...fields]);
+    const sent: FieldValues = {};
+    for (const name of names) if (name in native) sent[name] = native[name] ?? null;
+    if (Object.keys(sent).length === 0) return null;
+    const fieldVersions: Record<string, number> = {};
+    for (const field of target.mapper.canonicalFieldsAffectedBy(Object.keys(sent))) {
+      const state = this.state.fields[field];
+      if (state) fieldVersions[field] = state.version;
+    }
+    return this.command(target, system, 'upsert', sent, fieldVersions, false);
+  }
+
+  private command(
+    target: CompiledSystem,
+    system: SystemState,
+    operation: 'upsert' | 'delete',
+    sent: FieldValues,
+    fieldVersions: Record<string, number>,
+    deletes: boolean,
+  ): MessageDraft<'apply.command'> {
+    const commandId = `${this.message.eventId}>${target.id}`;
+    system.pending.push({ commandId, version: this.state.version, sent, fieldVersions, deletes });
+    if (system.pending.length > MAX_PENDING_WRITES) system.pending.shift();
+    return {
+      type: 'apply.command',
+      eventId: commandId,
+      tenantId: this.state.tenantId,
+      occurredAt: this.message.occurredAt,
+      origin: RECONCILER,
+      data: {
+        target: target.id,
+        entityType: this.state.entityType,
+        entityId: this.state.entityId,
+        recordId: system.recordId,
+        operation,
+        version: this.state.version,
+        fields: sent,
+      },
+    };
+  }
+
+  private recordConflict(conflict: {
+    conflictId: string;
+    field: string | null;
+    kind: PendingConflict['kind'];
+    strategy: StrategyName;
+    risk: Risk;
+    sides: [ConflictSide, ConflictSide];
+    outcome: { winner: string; value: FieldValue; deleted: boolean } | null;
+    decidedBy: string | null;
+    suffix: string;
+  }): void {
+    const { suffix, outcome, ...rest } = conflict;
+    this.conflicts.push({
+      type: 'conflict',
+      eventId: `${conflict.conflictId}>${suffix}`,
+      tenantId: this.state.tenantId,
+      occurredAt: this.message.occurredAt,
+      origin: RECONCILER,
+      data: {
+        ...rest,
+        entityType: this.state.entityType,
+        entityId: this.state.entityId,
+        status: outcome === null ? 'pending' : 'resolved',
+        outcome,
+      },
+    });
+  }
+}
+
+/** The source's time, clamped to when Tandem observed it: a clock running ahead cannot win every conflict. */
+function effectiveTime(message: { occurredAt: string; observedAt: string }): string {
+  return Date.parse(message.occurredAt) <= Date.parse(message.observedAt) ? message.occurredAt : message.observedAt;
+}
+
+function sameValue(a: FieldValue | undefined, b: FieldValue | undefined): boolean {
+  return (a ?? null) === (b ?? null);
+}
+
+function toSide(contender: Contender, deleted: boolean): ConflictSide {
+  return { system: contender.system, value: contender.value, deleted, occurredAt: contender.at, eventId: contender.eventId };
+}
