@@ -1,0 +1,11 @@
+import type { DedupeWindow } from './dedupe-window.interface';
+import type { Lease } from './lease.interface';
+import type { RateLimiter } from './rate-limiter.interface';
+
+/** The coordination primitives replicas share: Redis in production, in-process when embedded. */
+export interface Coordination {
+  readonly lease: Lease;
+  readonly dedupe: DedupeWindow;
+  readonly rateLimiter: RateLimiter;
+  close(): Promise<void>;
+}
