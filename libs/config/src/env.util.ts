@@ -49,8 +49,12 @@ export const env = {
       .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be a comma-separated list of host:port')
       .transform((value) => value.split(',')),
   int: (min: number, max: number) =>
-    z.coerce.number().int(`must be a whole number`).min(min).max(max),
-  port: () => z.coerce.number().int('must be a whole number').min(1).max(65535),
+    z
+      .string()
+      .regex(/^-?\d+$/, `must be a whole number from ${min} to ${max}`)
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`)),
+  port: () => env.int(1, 65535),
   flag: () =>
     z
       .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })

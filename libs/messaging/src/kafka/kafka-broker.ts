@@ -31,9 +31,8 @@ export class KafkaBroker implements Broker {
       retry: { initialRetryTime: 200, retries: 8 },
       logCreator: () => (entry: LogEntry) => {
         const { message, ...extra } = entry.log;
-        const line = `kafka ${entry.namespace}: ${message}`;
-        if (entry.level <= logLevel.ERROR) logger.error(line, extra);
-        else logger.warn(line, extra);
+        // kafkajs logs at ERROR what it then retries; failures that matter reach callers as errors.
+        logger.warn(`kafka ${entry.namespace}: ${message}`, extra);
       },
     });
   }
@@ -105,6 +104,8 @@ class KafkaBatchConsumer implements BatchConsumer {
   private readonly stopping = new AbortController();
   private assigned: Record<string, number[]> = {};
   private running = false;
+  /** Topics paused by the caller (an open breaker): a failed batch's back-off must not resume them. */
+  private readonly pausedTopics = new Set<string>();
 
   constructor(
     kafka: Kafka,
@@ -159,7 +160,9 @@ class KafkaBatchConsumer implements BatchConsumer {
           });
           const resume = pause();
           this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' });
-          setTimeout(resume, delay).unref();
+          setTimeout(() => {
+            if (!this.pausedTopics.has(batch.topic)) resume();
+          }, delay).unref();
           return;
         }
         failures.delete(partitionKey);
@@ -173,10 +176,12 @@ class KafkaBatchConsumer implements BatchConsumer {
   }
 
   pause(topics: string[] = this.options.topics): void {
+    for (const topic of topics) this.pausedTopics.add(topic);
     this.consumer.pause(topics.map((topic) => ({ topic })));
   }
 
   resume(topics: string[] = this.options.topics): void {
+    for (const topic of topics) this.pausedTopics.delete(topic);
     this.consumer.resume(topics.map((topic) => ({ topic })));
   }
 

@@ -1,0 +1,139 @@
+import type { DeadLetter, FieldValues, MessageDraft, MessageOf } from '@tandem/contracts';
+import type { MessageBatch, Publisher, TopicNames } from '@tandem/messaging';
+import { RecordErrorRepository, type SqlClient } from '@tandem/state';
+
+export interface ApplyInput {
+  commandId: string;
+  entityId: string;
+  recordId: string | null;
+  operation: 'upsert' | 'delete';
+  version: number;
+  fields: FieldValues;
+}
+
+export interface ApplyOutcome {
+  commandId: string;
+  recordId: string | null;
+  outcome: 'applied' | 'stale' | 'failed';
+  fields: FieldValues;
+  error: { code: string; message: string; retryable: boolean } | null;
+}
+
+/** A target system's writer: applies a batch idempotently and reports per command. */
+export interface ApplyTarget {
+  apply(commands: ApplyInput[]): Promise<ApplyOutcome[]>;
+}
+
+/** Runs a call to the target through its circuit breaker and retries; rejects when it cannot now. */
+export type TargetCall = <T>(call: () => Promise<T>) => Promise<T>;
+
+export interface ApplierStats {
+  commands: number;
+  applied: number;
+  stale: number;
+  failed: number;
+}
+
+/**
+ * Applies one partition's batch of commands to a target. A command the target rejects for good goes to
+ * the dead-letter topic and the per-record error log; every command gets an apply result on the
+ * changes topic, so the reconciler learns what the target holds. When the target itself is down the
+ * call rejects, nothing is committed, and the batch comes back once the breaker lets it.
+ */
+export class ApplierPipeline {
+  readonly stats: ApplierStats = { commands: 0, applied: 0, stale: 0, failed: 0 };
+
+  constructor(
+    private readonly db: SqlClient,
+    private readonly systemId: string,
+    private readonly target: ApplyTarget,
+    private readonly call: TargetCall,
+    private readonly publisher: Publisher,
+    private readonly topics: TopicNames,
+    private readonly service: string,
+  ) {}
+
+  async handle(batch: MessageBatch<MessageOf<'apply.command'>>): Promise<void> {
+    const mine = batch.messages.filter(({ message }) => message.data.target === this.systemId);
+    const misrouted = batch.messages.filter(({ message }) => message.data.target !== this.systemId);
+    const outcomes = await this.call(() =>
+      this.target.apply(
+        mine.map(({ message }) => ({
+          commandId: message.eventId,
+          entityId: message.data.entityId,
+          recordId: message.data.recordId,
+          operation: message.data.operation,
+          version: message.data.version,
+          fields: message.data.fields,
+        })),
+      ),
+    );
+
+    const results: MessageDraft<'apply.result'>[] = [];
+    const letters: DeadLetter[] = misrouted.map(({ record }) =>
+      deadLetter(record, 'wrong_target', `command for another target sent to ${this.systemId}'s topic`, this.service),
+    );
+    const errors: Parameters<RecordErrorRepository['record']>[0] = [];
+    mine.forEach(({ message, record }, index) => {
+      const outcome = outcomes[index];
+      if (!outcome) throw new Error(`target ${this.systemId} returned no outcome for command ${message.eventId}`);
+      this.stats.commands += 1;
+      this.stats[outcome.outcome] += 1;
+      results.push({
+        type: 'apply.result',
+        eventId: `${message.eventId}>result`,
+        tenantId: message.tenantId,
+        occurredAt: new Date().toISOString(),
+        origin: this.systemId,
+        data: {
+          commandId: message.eventId,
+          target: this.systemId,
+          entityType: message.data.entityType,
+          entityId: message.data.entityId,
+          recordId: outcome.recordId,
+          version: message.data.version,
+          outcome: outcome.outcome,
+          fields: outcome.fields,
+          error: outcome.error,
+        },
+      });
+      if (outcome.outcome === 'failed' && outcome.error) {
+        letters.push(deadLetter(record, outcome.error.code, outcome.error.message, this.service));
+        errors.push({
+          tenantId: message.tenantId,
+          systemId: this.systemId,
+          entityId: message.data.entityId,
+          recordId: message.data.recordId,
+          commandId: message.eventId,
+          code: outcome.error.code,
+          message: outcome.error.message,
+          payload: message,
+        });
+      }
+    });
+    await Promise.all([
+      this.publisher.publish(this.topics.changes, results),
+      this.publisher.deadLetter(this.topics.deadLetters, letters),
+    ]);
+    if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
+  }
+}
+
+function deadLetter(
+  record: MessageBatch<unknown>['messages'][number]['record'],
+  code: string,
+  reason: string,
+  service: string,
+): DeadLetter {
+  return {
+    sourceTopic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key,
+    code,
+    reason,
+    payload: record.value?.toString('utf8') ?? '',
+    failedAt: new Date().toISOString(),
+    service,
+  };
+}

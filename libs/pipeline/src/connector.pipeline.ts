@@ -1,0 +1,155 @@
+import type { FieldChange, FieldValue, FieldValues, MessageDraft } from '@tandem/contracts';
+import type { FieldMapper } from '@tandem/mapping';
+import type { Publisher, TopicNames } from '@tandem/messaging';
+import type { CompiledSync } from '@tandem/reconciliation';
+import { IdentityRepository, normalizeMatchKey, RecordErrorRepository, type SqlClient } from '@tandem/state';
+import { systemMapper } from './sync-catalog';
+
+/** One row-level change as a record source reports it, in the system's own field names. */
+export interface RecordChange {
+  sequence: string;
+  operation: 'insert' | 'update' | 'delete' | 'snapshot';
+  recordId: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  changedAt: Date;
+}
+
+/** A source read in its own change order and acknowledged once published (PostgreSQL capture, pollers). */
+export interface RecordChangeSource {
+  readBatch(limit: number): Promise<RecordChange[]>;
+  acknowledge(sequences: string[]): Promise<unknown>;
+  waitForChanges(timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
+}
+
+export interface ConnectorStats {
+  read: number;
+  published: number;
+  unchanged: number;
+  mappingErrors: number;
+}
+
+/**
+ * Turns a system's record changes into canonical change events: maps fields, links each record to its
+ * canonical entity (matching existing entities by normalized key so nothing is duplicated), publishes
+ * to the changes topic, and only then acknowledges the source, so a crash republishes rather than loses.
+ */
+export class ConnectorPipeline {
+  readonly stats: ConnectorStats = { read: 0, published: 0, unchanged: 0, mappingErrors: 0 };
+  private readonly mapper: FieldMapper;
+
+  constructor(
+    private readonly db: SqlClient,
+    private readonly sync: CompiledSync,
+    private readonly systemId: string,
+    private readonly publisher: Publisher,
+    private readonly topics: TopicNames,
+  ) {
+    const system = sync.config.systems.find((linked) => linked.id === systemId);
+    if (!system) throw new Error(`sync ${sync.config.id} does not link system "${systemId}"`);
+    this.mapper = systemMapper(sync.config, system).mapper;
+  }
+
+  /** Moves one batch from the source to Kafka; returns how many source changes it consumed. */
+  async pump(source: RecordChangeSource, limit: number): Promise<number> {
+    const changes = await source.readBatch(limit);
+    if (changes.length === 0) return 0;
+    this.stats.read += changes.length;
+    const { config } = this.sync;
+    const errors: Parameters<RecordErrorRepository['record']>[0] = [];
+    const mapped = changes.map((change) => {
+      const before = change.before ? this.toCanonical(change.before, change, errors) : null;
+      const after = change.after ? this.toCanonical(change.after, change, errors) : null;
+      return { change, before, after, fields: changedFields(change.operation, before, after) };
+    });
+    const relevant = mapped.filter((entry) => entry.change.operation === 'delete' || Object.keys(entry.fields).length > 0);
+    this.stats.unchanged += mapped.length - relevant.length;
+
+    const identity = await new IdentityRepository(this.db).resolve(
+      config.tenantId,
+      config.entityType,
+      this.systemId,
+      relevant.map(({ change, after, before }) => ({ recordId: change.recordId, matchKey: matchKey(config.matchOn, after ?? before) })),
+    );
+    const events: MessageDraft<'change'>[] = relevant.map(({ change, fields }) => {
+      const link = identity.get(change.recordId);
+      if (!link) throw new Error(`record ${change.recordId} of ${this.systemId} was not linked to an entity`);
+      return {
+        type: 'change',
+        eventId: `${this.systemId}:${change.sequence}`,
+        tenantId: config.tenantId,
+        occurredAt: change.changedAt.toISOString(),
+        origin: this.systemId,
+        data: {
+          entityType: config.entityType,
+          entityId: link.entityId,
+          recordId: change.recordId,
+          operation: change.operation === 'delete' ? 'delete' : change.operation === 'update' ? 'update' : 'create',
+          fields,
+          sequence: change.sequence,
+          snapshot: change.operation === 'snapshot',
+        },
+      };
+    });
+    await this.publisher.publish(this.topics.changes, events);
+    if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
+    await source.acknowledge(changes.map((change) => change.sequence));
+    this.stats.published += events.length;
+    return changes.length;
+  }
+
+  /** Pumps until aborted, waking on the source's notifications and polling as a safety net. */
+  async run(source: RecordChangeSource, signal: AbortSignal, { batchSize = 1_000, idleWaitMs = 1_000 } = {}): Promise<void> {
+    while (!signal.aborted) {
+      const moved = await this.pump(source, batchSize);
+      if (moved === 0) await source.waitForChanges(idleWaitMs, signal);
+    }
+  }
+
+  private toCanonical(row: Record<string, unknown>, change: RecordChange, errors: Parameters<RecordErrorRepository['record']>[0]): FieldValues {
+    const native: FieldValues = {};
+    for (const field of this.mapper.nativeFields) if (field in row) native[field] = toFieldValue(row[field]);
+    const { values, errors: fieldErrors } = this.mapper.toCanonical(native);
+    for (const error of fieldErrors) {
+      this.stats.mappingErrors += 1;
+      errors.push({
+        tenantId: this.sync.config.tenantId,
+        systemId: this.systemId,
+        entityId: null,
+        recordId: change.recordId,
+        commandId: null,
+        code: `mapping_${error.code.toLowerCase()}`,
+        message: `field ${error.field}: ${error.reason}`,
+        payload: { sequence: change.sequence, row },
+      });
+    }
+    return values;
+  }
+}
+
+function changedFields(operation: RecordChange['operation'], before: FieldValues | null, after: FieldValues | null): Record<string, FieldChange> {
+  const fields: Record<string, FieldChange> = {};
+  if (operation === 'delete' || !after) return fields;
+  for (const [field, value] of Object.entries(after)) {
+    if (!before) {
+      fields[field] = { after: value };
+    } else if ((before[field] ?? null) !== value) {
+      fields[field] = { before: before[field] ?? null, after: value };
+    }
+  }
+  return fields;
+}
+
+function matchKey(matchOn: readonly string[], record: FieldValues | null): string | null {
+  if (!record) return null;
+  const parts = matchOn.map((field) => normalizeMatchKey(record[field]));
+  return parts.every((part) => part !== null) ? parts.join('|') : null;
+}
+
+/** Database values as canonical scalars: dates as ISO text, structures as JSON text. */
+function toFieldValue(value: unknown): FieldValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+}

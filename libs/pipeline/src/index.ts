@@ -1,0 +1,4 @@
+export { SyncCatalog, compileSync, systemMapper, type SyncConfigSource } from './sync-catalog';
+export { ReconcilerPipeline, type ReconcilerStats, type StoredEntity } from './reconciler.pipeline';
+export { ConnectorPipeline, type ConnectorStats, type RecordChange, type RecordChangeSource } from './connector.pipeline';
+export { ApplierPipeline, type ApplierStats, type ApplyInput, type ApplyOutcome, type ApplyTarget, type TargetCall } from './applier.pipeline';

@@ -1,0 +1,61 @@
+import type { EntityType } from '@tandem/contracts';
+import { FieldMapper } from '@tandem/mapping';
+import { CompiledSync, type SystemMapper } from '@tandem/reconciliation';
+import type { LinkedSystem, SyncConfig } from '@tandem/sync-config';
+
+/** Where sync configurations come from (the configuration table, or a file in tests and demos). */
+export interface SyncConfigSource {
+  list(): Promise<SyncConfig[]>;
+}
+
+/**
+ * The compiled sync configurations a service works with, looked up per tenant and entity type.
+ * `refresh` picks up configuration changes; services call it on a timer and on a miss.
+ */
+export class SyncCatalog {
+  private byEntity = new Map<string, CompiledSync>();
+
+  constructor(private readonly source: SyncConfigSource) {}
+
+  async refresh(): Promise<void> {
+    const configs = await this.source.list();
+    this.byEntity = new Map(configs.map((config) => [entityTypeKey(config.tenantId, config.entityType), compileSync(config)]));
+  }
+
+  forEntity(tenantId: string, entityType: EntityType): CompiledSync | undefined {
+    return this.byEntity.get(entityTypeKey(tenantId, entityType));
+  }
+
+  all(): CompiledSync[] {
+    return [...this.byEntity.values()];
+  }
+
+  /** The syncs that link a given system, for connectors and appliers that serve one system. */
+  linking(systemId: string): CompiledSync[] {
+    return this.all().filter((sync) => sync.systems.has(systemId));
+  }
+}
+
+export function compileSync(config: SyncConfig): CompiledSync {
+  return new CompiledSync(config, (system) => systemMapper(config, system));
+}
+
+/** The reconciler's view of a field mapper: values only; mapping errors surface at the connector. */
+export function systemMapper(config: SyncConfig, system: LinkedSystem): SystemMapper & { mapper: FieldMapper } {
+  const built = FieldMapper.fromConfig(system.mapping);
+  if (!built.ok) {
+    throw new Error(`sync ${config.id}, system ${system.id}: invalid mapping: ${built.errors.join('; ')}`);
+  }
+  const { mapper } = built;
+  return {
+    mapper,
+    toNative: (canonical) => mapper.toNative(canonical).values,
+    toCanonical: (native) => mapper.toCanonical(native).values,
+    nativeFieldsAffectedBy: (fields) => mapper.nativeFieldsAffectedBy(fields),
+    canonicalFieldsAffectedBy: (fields) => mapper.canonicalFieldsAffectedBy(fields),
+  };
+}
+
+function entityTypeKey(tenantId: string, entityType: string): string {
+  return `${tenantId}/${entityType}`;
+}

@@ -1,0 +1,13 @@
+import { env } from '@tandem/config';
+import { z } from 'zod';
+
+/** Variables every service reads. Each app extends this with its own. */
+export const PlatformEnvSchema = z.object({
+  KAFKA_BROKERS: env.brokers().describe('Kafka bootstrap servers, host:port[,host:port]'),
+  DATABASE_URL: env.url(['postgres', 'postgresql']).describe("Tandem's own PostgreSQL database"),
+  TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'must be letters, digits, ".", "_" or "-"').default('tandem'),
+  TOPIC_PARTITIONS: env.int(1, 1000).default(12),
+  HTTP_PORT: env.port().default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+export type PlatformEnv = z.infer<typeof PlatformEnvSchema>;

@@ -1,0 +1,204 @@
+import { createTempDatabase, eventually, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { IdentityRepository } from './identity.repository';
+import { migrate } from './migrate.util';
+import { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
+import type { SqlClient } from './sql-client.interface';
+
+describe('IdentityRepository', () => {
+  let db: TempDatabase;
+  let client: PgSqlClient;
+  let other: PgSqlClient;
+  let identity: IdentityRepository;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    db = await createTempDatabase('state_identity');
+    client = createPgSqlClient(db.url);
+    other = createPgSqlClient(db.url);
+    await migrate(client);
+    identity = new IdentityRepository(client);
+  });
+
+  afterAll(async () => {
+    await Promise.all([client.close(), other.close()]);
+    await db.drop();
+  });
+
+  beforeEach(() => {
+    tenantId = `t_${uniqueSuffix()}`;
+  });
+
+  async function resolveOne(systemId: string, recordId: string, matchKey: string | null, via: SqlClient = client) {
+    const result = await new IdentityRepository(via).resolve(tenantId, 'contact', systemId, [{ recordId, matchKey }]);
+    const resolved = result.get(recordId);
+    if (!resolved) throw new Error(`record ${recordId} was not resolved`);
+    return resolved;
+  }
+
+  /** Holds a transaction open until `release` is called, so a second resolver can be made to wait on it. */
+  function heldTransaction<T>(work: (tx: SqlClient) => Promise<T>) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let ready!: (value: T) => void;
+    const result = new Promise<T>((resolve) => (ready = resolve));
+    const done = client.transaction(async (tx) => {
+      ready(await work(tx));
+      await released;
+    });
+    return { result, release, done };
+  }
+
+  /** Waits until some session of the test database is blocked on a lock (the racing resolver). */
+  async function someoneWaitsOnALock(): Promise<void> {
+    await eventually(async () => {
+      const { rows } = await client.query<{ waiting: string }>(
+        "SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+        [db.name],
+      );
+      expect(Number(rows[0]?.waiting)).toBeGreaterThan(0);
+    });
+  }
+
+  it('starts a new entity for a record without a match key and returns it again later', async () => {
+    const first = await resolveOne('crm', 'r1', null);
+    expect(first).toEqual({ entityId: expect.any(String), created: true, matched: false });
+    expect(await resolveOne('crm', 'r1', null)).toEqual({ entityId: first.entityId, created: false, matched: false });
+    expect(await identity.recordIdFor(tenantId, 'contact', 'crm', first.entityId)).toBe('r1');
+  });
+
+  it('links a record of another system to the entity registered under the same match key', async () => {
+    const crm = await resolveOne('crm', 'c-1', 'ada@example.com');
+    expect(crm).toMatchObject({ created: true, matched: false });
+    const hubspot = await resolveOne('hubspot', 'h-9', 'ada@example.com');
+    expect(hubspot).toEqual({ entityId: crm.entityId, created: false, matched: true });
+
+    const links = await identity.linksOf(tenantId, [crm.entityId]);
+    expect(links.get(crm.entityId)).toEqual([
+      { entityType: 'contact', systemId: 'crm', recordId: 'c-1' },
+      { entityType: 'contact', systemId: 'hubspot', recordId: 'h-9' },
+    ]);
+  });
+
+  it('keeps an existing link even when the record now carries another entity\'s match key', async () => {
+    const ada = await resolveOne('crm', 'c-1', 'ada@example.com');
+    const grace = await resolveOne('hubspot', 'h-1', 'grace@example.com');
+    expect(await resolveOne('hubspot', 'h-1', 'ada@example.com')).toEqual({
+      entityId: grace.entityId,
+      created: false,
+      matched: false,
+    });
+    expect(ada.entityId).not.toBe(grace.entityId);
+  });
+
+  it('gives two records of the same system with the same key two entities', async () => {
+    const first = await resolveOne('crm', 'c-1', 'dup@example.com');
+    const second = await resolveOne('crm', 'c-2', 'dup@example.com');
+    expect(second).toMatchObject({ created: true, matched: false });
+    expect(second.entityId).not.toBe(first.entityId);
+    // The key stays with the first entity: another system's record joins that one.
+    expect((await resolveOne('hubspot', 'h-1', 'dup@example.com')).entityId).toBe(first.entityId);
+  });
+
+  it('resolves a mixed batch in one call, deciding duplicates within the batch the same way', async () => {
+    await resolveOne('crm', 'c-1', 'ada@example.com');
+    const result = await identity.resolve(tenantId, 'contact', 'hubspot', [
+      { recordId: 'h-1', matchKey: 'ada@example.com' },
+      { recordId: 'h-2', matchKey: 'new@example.com' },
+      { recordId: 'h-3', matchKey: 'new@example.com' },
+      { recordId: 'h-4', matchKey: null },
+      { recordId: 'h-1', matchKey: 'ada@example.com' },
+    ]);
+    expect([...result.keys()].sort()).toEqual(['h-1', 'h-2', 'h-3', 'h-4']);
+    expect(result.get('h-1')).toMatchObject({ created: false, matched: true });
+    expect(result.get('h-2')).toMatchObject({ created: true, matched: false });
+    expect(result.get('h-3')).toMatchObject({ created: true, matched: false });
+    const entities = new Set([...result.values()].map((r) => r.entityId));
+    expect(entities.size).toBe(4);
+    // The CRM side of "new@example.com" later joins the entity that registered it.
+    expect((await resolveOne('crm', 'c-2', 'new@example.com')).entityId).toBe(result.get('h-2')?.entityId);
+  });
+
+  it('registers the key of an already linked record, so records seen later elsewhere still match', async () => {
+    const linked = await resolveOne('crm', 'c-1', null);
+    expect(await resolveOne('crm', 'c-1', 'later@example.com')).toMatchObject({ entityId: linked.entityId });
+    expect(await resolveOne('hubspot', 'h-1', 'later@example.com')).toEqual({
+      entityId: linked.entityId,
+      created: false,
+      matched: true,
+    });
+  });
+
+  it('keeps tenants and entity types apart', async () => {
+    const contact = await resolveOne('crm', 'x-1', 'same@example.com');
+    const company = await identity.resolve(tenantId, 'company', 'hubspot', [{ recordId: 'x-1', matchKey: 'same@example.com' }]);
+    expect(company.get('x-1')?.entityId).not.toBe(contact.entityId);
+    const otherTenant = await identity.resolve(`o_${uniqueSuffix()}`, 'contact', 'hubspot', [
+      { recordId: 'x-1', matchKey: 'same@example.com' },
+    ]);
+    expect(otherTenant.get('x-1')).toMatchObject({ created: true, matched: false });
+  });
+
+  it('writes the links in the caller\'s transaction: nothing remains when it rolls back', async () => {
+    await expect(
+      client.transaction(async (tx) => {
+        await new IdentityRepository(tx).resolve(tenantId, 'contact', 'crm', [{ recordId: 'c-1', matchKey: 'gone@example.com' }]);
+        throw new Error('batch failed');
+      }),
+    ).rejects.toThrow('batch failed');
+    expect(await resolveOne('hubspot', 'h-1', 'gone@example.com')).toMatchObject({ created: true, matched: false });
+  });
+
+  it('two systems resolving the same new key at the same moment end with one entity', async () => {
+    const held = heldTransaction((tx) => resolveOne('crm', 'c-1', 'race@example.com', tx));
+    const crm = await held.result;
+    const racing = resolveOne('hubspot', 'h-1', 'race@example.com', other);
+    await someoneWaitsOnALock();
+    held.release();
+    await held.done;
+    expect(await racing).toEqual({ entityId: crm.entityId, created: false, matched: true });
+  });
+
+  it('two records of one system racing on the same key still get two entities', async () => {
+    const held = heldTransaction((tx) => resolveOne('crm', 'c-1', 'twins@example.com', tx));
+    const first = await held.result;
+    const racing = resolveOne('crm', 'c-2', 'twins@example.com', other);
+    await someoneWaitsOnALock();
+    held.release();
+    await held.done;
+    const second = await racing;
+    expect(second).toMatchObject({ created: true, matched: false });
+    expect(second.entityId).not.toBe(first.entityId);
+  });
+
+  it('the same record resolved twice at once gets one entity, and its key follows that entity', async () => {
+    const held = heldTransaction((tx) => resolveOne('crm', 'c-1', null, tx));
+    const winner = await held.result;
+    const racing = resolveOne('crm', 'c-1', 'late@example.com', other);
+    await someoneWaitsOnALock();
+    held.release();
+    await held.done;
+    expect(await racing).toEqual({ entityId: winner.entityId, created: false, matched: false });
+    expect((await resolveOne('hubspot', 'h-1', 'late@example.com')).entityId).toBe(winner.entityId);
+  });
+
+  it('many keys resolved by two systems concurrently pair up one to one', async () => {
+    const keys = Array.from({ length: 50 }, (_, i) => `person${i}@example.com`);
+    const [crm, hubspot] = await Promise.all([
+      new IdentityRepository(client).resolve(tenantId, 'contact', 'crm', keys.map((key, i) => ({ recordId: `c-${i}`, matchKey: key }))),
+      new IdentityRepository(other).resolve(tenantId, 'contact', 'hubspot', keys.map((key, i) => ({ recordId: `h-${i}`, matchKey: key }))),
+    ]);
+    keys.forEach((_, i) => expect(hubspot.get(`h-${i}`)?.entityId).toBe(crm.get(`c-${i}`)?.entityId));
+    const { rows } = await client.query<{ count: string }>(
+      'SELECT count(DISTINCT entity_id) AS count FROM tandem_record_links WHERE tenant_id = $1',
+      [tenantId],
+    );
+    expect(rows).toEqual([{ count: '50' }]);
+  });
+
+  it('answers recordIdFor and linksOf for unknown entities with nothing', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect(await identity.recordIdFor(tenantId, 'contact', 'crm', unknown)).toBeNull();
+    expect((await identity.linksOf(tenantId, [unknown])).size).toBe(0);
+    expect((await identity.resolve(tenantId, 'contact', 'crm', [])).size).toBe(0);
+  });
+});

@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import type { SqlClient } from './sql-client.interface';
+import { StateError, StateErrorCode } from './state.error';
+
+export interface RecordToResolve {
+  recordId: string;
+  /** Already normalized (see `normalizeMatchKey`), or null when the record has nothing to match on. */
+  matchKey: string | null;
+}
+
+export interface ResolvedIdentity {
+  entityId: string;
+  /** A new entity was started for this record. */
+  created: boolean;
+  /** The record joined an entity another record had registered under the same match key. */
+  matched: boolean;
+}
+
+export interface RecordLink {
+  entityType: string;
+  systemId: string;
+  recordId: string;
+}
+
+/** Enough for a few racing writers per record; each round only repeats the rows that collided. */
+const MAX_LINK_ROUNDS = 5;
+
+/**
+ * Which canonical entity each system's record belongs to. Records that already exist on both sides
+ * before the first sync are joined through a normalized match key (email, external id), never
+ * duplicated; the key registry and the links are written with plain inserts that yield to whoever
+ * committed first, so concurrent resolvers agree on one entity.
+ */
+export class IdentityRepository {
+  constructor(private readonly client: SqlClient) {}
+
+  /**
+   * Finds or creates the entity of each record of one system, in a few queries per batch:
+   * an existing link wins; else the entity registered under the record's match key, unless that
+   * entity already has another record in this system; else a new entity. Links are written in the
+   * same transaction (a savepoint inside the caller's transaction).
+   */
+  async resolve(
+    tenantId: string,
+    entityType: string,
+    systemId: string,
+    records: RecordToResolve[],
+  ): Promise<Map<string, ResolvedIdentity>> {
+    const unique = new Map<string, string | null>();
+    for (const record of records) {
+      if (!unique.has(record.recordId) || unique.get(record.recordId) === null) {
+        unique.set(record.recordId, record.matchKey);
+      }
+    }
+    if (unique.size === 0) return new Map();
+    const scope = { tenantId, entityType, systemId };
+    return this.client.transaction((tx) => resolveInTransaction(tx, scope, unique));
+  }
+
+  /** The record that stands for the entity in one system, or null when it has none there yet. */
+  async recordIdFor(tenantId: string, entityType: string, systemId: string, entityId: string): Promise<string | null> {
+    const { rows } = await this.client.query<{ record_id: string }>(
+      `SELECT record_id FROM tandem_record_links
+       WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND entity_id = $4`,
+      [tenantId, entityType, systemId, entityId],
+    );
+    return rows[0]?.record_id ?? null;
+  }
+
+  /** Every linked record of each entity; entities without links are absent. */
+  async linksOf(tenantId: string, entityIds: string[]): Promise<Map<string, RecordLink[]>> {
+    const links = new Map<string, RecordLink[]>();
+    if (entityIds.length === 0) return links;
+    const { rows } = await this.client.query<{
+      entity_id: string;
+      entity_type: string;
+      system_id: string;
+      record_id: string;
+    }>(
+      `SELECT entity_id, entity_type, system_id, record_id FROM tandem_record_links
+       WHERE tenant_id = $1 AND entity_id = ANY($2::uuid[])
+       ORDER BY entity_id, system_id`,
+      [tenantId, entityIds],
+    );
+    const byCanonicalId = new Map(entityIds.map((id) => [id.toLowerCase(), id]));
+    for (const row of rows) {
+      const entityId = byCanonicalId.get(row.entity_id) ?? row.entity_id;
+      const list = links.get(entityId) ?? [];
+      list.push({ entityType: row.entity_type, systemId: row.system_id, recordId: row.record_id });
+      links.set(entityId, list);
+    }
+    return links;
+  }
+}
+
+interface Scope {
+  tenantId: string;
+  entityType: string;
+  systemId: string;
+}
+
+async function resolveInTransaction(
+  tx: SqlClient,
+  scope: Scope,
+  records: Map<string, string | null>,
+): Promise<Map<string, ResolvedIdentity>> {
+  const resolved = new Map<string, ResolvedIdentity>();
+  const linked = await readLinks(tx, scope, [...records.keys()]);
+  for (const [recordId, entityId] of linked) resolved.set(recordId, { entityId, created: false, matched: false });
+
+  const keyed = await registerMatchKeys(tx, scope, records, linked);
+
+  // Decide an entity for every unlinked record; a keyed entity is taken at most once per system.
+  const candidates = [...records].flatMap(([recordId, key]) => {
+    const entry = key === null || linked.has(recordId) ? undefined : keyed.get(key);
+    return entry ? [entry.entityId] : [];
+  });
+  const taken = await entitiesLinkedInSystem(tx, scope, candidates);
+  const pending = new Map<string, Attempt>();
+  for (const [recordId, key] of records) {
+    if (linked.has(recordId)) continue;
+    const entry = key === null ? undefined : keyed.get(key);
+    if (key !== null && entry && !taken.has(entry.entityId)) {
+      taken.add(entry.entityId);
+      pending.set(recordId, {
+        identity: { entityId: entry.entityId, created: entry.createdHere, matched: !entry.createdHere },
+        createdKey: entry.createdHere ? key : null,
+      });
+    } else {
+      pending.set(recordId, freshAttempt());
+    }
+  }
+
+  for (let round = 1; pending.size > 0; round += 1) {
+    if (round > MAX_LINK_ROUNDS) {
+      throw new StateError(
+        StateErrorCode.IdentityContention,
+        `could not link ${pending.size} ${scope.systemId} record(s) after ${MAX_LINK_ROUNDS} rounds: ` +
+          [...pending.keys()].slice(0, 10).join(', '),
+      );
+    }
+    for (const recordId of await insertLinks(tx, scope, pending)) {
+      const attempt = pending.get(recordId);
+      if (attempt) resolved.set(recordId, attempt.identity);
+      pending.delete(recordId);
+    }
+    if (pending.size === 0) break;
+    // What collided was committed by a concurrent resolver: either the record itself is linked now
+    // (adopt its entity), or the chosen entity got another record of this system (start a new one).
+    const nowLinked = await readLinks(tx, scope, [...pending.keys()]);
+    const repoints: Repoint[] = [];
+    for (const [recordId, attempt] of pending) {
+      const entityId = nowLinked.get(recordId);
+      if (entityId === undefined) {
+        pending.set(recordId, freshAttempt());
+        continue;
+      }
+      if (attempt.createdKey !== null) {
+        repoints.push({ key: attempt.createdKey, from: attempt.identity.entityId, to: entityId });
+      }
+      resolved.set(recordId, { entityId, created: false, matched: false });
+      pending.delete(recordId);
+    }
+    await repointMatchKeys(tx, scope, repoints);
+  }
+  return resolved;
+}
+
+interface Attempt {
+  identity: ResolvedIdentity;
+  /** The match key this resolver registered for the attempted entity, if it did. */
+  createdKey: string | null;
+}
+
+function freshAttempt(): Attempt {
+  return { identity: { entityId: randomUUID(), created: true, matched: false }, createdKey: null };
+}
+
+async function readLinks(tx: SqlClient, scope: Scope, recordIds: string[]): Promise<Map<string, string>> {
+  const { rows } = await tx.query<{ record_id: string; entity_id: string }>(
+    `SELECT record_id, entity_id FROM tandem_record_links
+     WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
+    [scope.tenantId, scope.entityType, scope.systemId, recordIds],
+  );
+  return new Map(rows.map((row) => [row.record_id, row.entity_id]));
+}
+
+/**
+ * Registers every match key of the batch, proposing the record's linked entity or a fresh one, and
+ * reads back who owns each key. Insert-then-select (not a single statement) because a concurrent
+ * winner's row only becomes visible to the next statement.
+ */
+async function registerMatchKeys(
+  tx: SqlClient,
+  scope: Scope,
+  records: Map<string, string | null>,
+  linked: Map<string, string>,
+): Promise<Map<string, { entityId: string; createdHere: boolean }>> {
+  const proposals = new Map<string, { entityId: string; fresh: boolean }>();
+  for (const [recordId, key] of records) {
+    if (key === null) continue;
+    const linkedEntity = linked.get(recordId);
+    // Keys of already linked records are registered too, so a record that only later gained an email
+    // is still found by the other systems.
+    if (linkedEntity !== undefined) proposals.set(key, { entityId: linkedEntity, fresh: false });
+    else if (!proposals.has(key)) proposals.set(key, { entityId: randomUUID(), fresh: true });
+  }
+  const keyed = new Map<string, { entityId: string; createdHere: boolean }>();
+  if (proposals.size === 0) return keyed;
+  // Sorted so two batches sharing keys take their row locks in the same order.
+  const keys = [...proposals.keys()].sort();
+  const proposedEntities = keys.map((key) => proposals.get(key)?.entityId ?? null);
+  const inserted = await tx.query<{ match_key: string }>(
+    `INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id)
+     SELECT $1, $2, k.match_key, k.entity_id FROM unnest($3::text[], $4::uuid[]) AS k(match_key, entity_id)
+     ON CONFLICT DO NOTHING
+     RETURNING match_key`,
+    [scope.tenantId, scope.entityType, keys, proposedEntities],
+  );
+  const insertedKeys = new Set(inserted.rows.map((row) => row.match_key));
+  const { rows } = await tx.query<{ match_key: string; entity_id: string }>(
+    `SELECT match_key, entity_id FROM tandem_match_keys
+     WHERE tenant_id = $1 AND entity_type = $2 AND match_key = ANY($3::text[])`,
+    [scope.tenantId, scope.entityType, keys],
+  );
+  for (const row of rows) {
+    const createdHere = insertedKeys.has(row.match_key) && proposals.get(row.match_key)?.fresh === true;
+    keyed.set(row.match_key, { entityId: row.entity_id, createdHere });
+  }
+  return keyed;
+}
+
+async function entitiesLinkedInSystem(tx: SqlClient, scope: Scope, entityIds: string[]): Promise<Set<string>> {
+  if (entityIds.length === 0) return new Set();
+  const { rows } = await tx.query<{ entity_id: string }>(
+    `SELECT entity_id FROM tandem_record_links
+     WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND entity_id = ANY($4::uuid[])`,
+    [scope.tenantId, scope.entityType, scope.systemId, entityIds],
+  );
+  return new Set(rows.map((row) => row.entity_id));
+}
+
+/** Inserts the links that collide with nothing; returns the record ids that were linked. */
+async function insertLinks(tx: SqlClient, scope: Scope, pending: Map<string, Attempt>): Promise<string[]> {
+  const sorted = [...pending].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const { rows } = await tx.query<{ record_id: string }>(
+    `INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id)
+     SELECT $1, $2, $3, l.record_id, l.entity_id FROM unnest($4::text[], $5::uuid[]) AS l(record_id, entity_id)
+     ON CONFLICT DO NOTHING
+     RETURNING record_id`,
+    [
+      scope.tenantId,
+      scope.entityType,
+      scope.systemId,
+      sorted.map(([recordId]) => recordId),
+      sorted.map(([, attempt]) => attempt.identity.entityId),
+    ],
+  );
+  return rows.map((row) => row.record_id);
+}
+
+interface Repoint {
+  key: string;
+  from: string;
+  to: string;
+}
+
+/**
+ * These keys were registered in this transaction for entities that lost the race for their record:
+ * point them at the entity the record really belongs to, so later matches do not land on an orphan.
+ */
+async function repointMatchKeys(tx: SqlClient, scope: Scope, repoints: Repoint[]): Promise<void> {
+  if (repoints.length === 0) return;
+  await tx.query(
+    `UPDATE tandem_match_keys m SET entity_id = r.to_entity
+     FROM unnest($3::text[], $4::uuid[], $5::uuid[]) AS r(match_key, from_entity, to_entity)
+     WHERE m.tenant_id = $1 AND m.entity_type = $2 AND m.match_key = r.match_key AND m.entity_id = r.from_entity`,
+    [
+      scope.tenantId,
+      scope.entityType,
+      repoints.map((r) => r.key),
+      repoints.map((r) => r.from),
+      repoints.map((r) => r.to),
+    ],
+  );
+}

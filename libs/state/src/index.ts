@@ -1,0 +1,33 @@
+export type { SqlClient, SqlResult } from './sql-client.interface';
+export { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
+export { MIGRATIONS, type Migration } from './migrations';
+export { migrate } from './migrate.util';
+export { StaleStateError, StateError, StateErrorCode, isStateError } from './state.error';
+export { normalizeMatchKey } from './match-key.util';
+export { EntityStateRepository, type EntityStateWrite, type LoadedEntityState } from './entity-state.repository';
+export {
+  IdentityRepository,
+  type RecordLink,
+  type RecordToResolve,
+  type ResolvedIdentity,
+} from './identity.repository';
+export {
+  SyncConfigRepository,
+  type StoredSyncConfig,
+  type SyncConfigKey,
+  type SyncConfigValidator,
+} from './sync-config.repository';
+export {
+  ConflictLogRepository,
+  type ConflictEntry,
+  type ConflictQuery,
+  type StoredConflict,
+} from './conflict-log.repository';
+export {
+  RecordErrorRepository,
+  type RecordErrorEntry,
+  type RecordErrorQuery,
+  type StoredRecordError,
+} from './record-error.repository';
+export { CheckpointRepository, type Checkpoint } from './checkpoint.repository';
+export { SyncLogRepository, type StoredSyncLogEntry, type SyncLogEntry } from './sync-log.repository';

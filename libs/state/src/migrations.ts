@@ -1,0 +1,113 @@
+/**
+ * Tandem's own schema, applied in order by `migrate`. Plain SQL only (no extensions, no server-only
+ * features) so the same text runs on server PostgreSQL and on PGlite. Applied migrations are never
+ * edited: a change is a new entry at the end.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+const initial = `
+CREATE TABLE tandem_entities (
+  tenant_id text NOT NULL,
+  entity_id uuid NOT NULL,
+  entity_type text NOT NULL,
+  version bigint NOT NULL,
+  deleted boolean NOT NULL DEFAULT false,
+  state jsonb NOT NULL,
+  -- Optimistic-concurrency revision: every save increments it, so a writer that loaded an older one
+  -- (a reconciler that lost its partition) is refused.
+  rev bigint NOT NULL CHECK (rev > 0),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, entity_id)
+);
+
+CREATE TABLE tandem_record_links (
+  tenant_id text NOT NULL,
+  entity_type text NOT NULL,
+  system_id text NOT NULL,
+  record_id text NOT NULL,
+  entity_id uuid NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, entity_type, system_id, record_id),
+  -- One record per system per entity.
+  UNIQUE (tenant_id, entity_type, system_id, entity_id)
+);
+CREATE INDEX tandem_record_links_entity_idx ON tandem_record_links (tenant_id, entity_id);
+
+CREATE TABLE tandem_match_keys (
+  tenant_id text NOT NULL,
+  entity_type text NOT NULL,
+  match_key text NOT NULL,
+  entity_id uuid NOT NULL,
+  PRIMARY KEY (tenant_id, entity_type, match_key)
+);
+
+CREATE TABLE tandem_sync_configs (
+  id text PRIMARY KEY,
+  tenant_id text NOT NULL,
+  entity_type text NOT NULL,
+  config jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT tandem_sync_configs_entity_key UNIQUE (tenant_id, entity_type)
+);
+
+CREATE TABLE tandem_conflicts (
+  conflict_id text PRIMARY KEY,
+  tenant_id text NOT NULL,
+  entity_type text NOT NULL,
+  entity_id uuid NOT NULL,
+  field text NULL,
+  kind text NOT NULL,
+  risk text NOT NULL,
+  strategy text NOT NULL,
+  status text NOT NULL CHECK (status IN ('pending', 'resolved')),
+  sides jsonb NOT NULL,
+  outcome jsonb NULL,
+  decided_by text NULL,
+  occurred_at timestamptz NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX tandem_conflicts_status_idx ON tandem_conflicts (tenant_id, status);
+CREATE INDEX tandem_conflicts_entity_idx ON tandem_conflicts (tenant_id, entity_id);
+
+CREATE TABLE tandem_record_errors (
+  id bigserial PRIMARY KEY,
+  tenant_id text NOT NULL,
+  system_id text NOT NULL,
+  entity_id uuid NULL,
+  record_id text NULL,
+  command_id text NULL,
+  code text NOT NULL,
+  message text NOT NULL,
+  payload jsonb NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  redriven_at timestamptz NULL
+);
+CREATE INDEX tandem_record_errors_tenant_idx ON tandem_record_errors (tenant_id, system_id, id);
+
+CREATE TABLE tandem_connector_checkpoints (
+  tenant_id text NOT NULL,
+  system_id text NOT NULL,
+  name text NOT NULL,
+  position text NOT NULL,
+  fencing_token bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, system_id, name)
+);
+
+CREATE TABLE tandem_sync_log (
+  id bigserial PRIMARY KEY,
+  tenant_id text NOT NULL,
+  entity_id uuid NULL,
+  system_id text NULL,
+  action text NOT NULL,
+  detail jsonb NOT NULL,
+  at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX tandem_sync_log_entity_idx ON tandem_sync_log (tenant_id, entity_id);
+`;
+
+export const MIGRATIONS: Migration[] = [{ id: '001_initial', sql: initial }];

@@ -1,0 +1,83 @@
+import { Pool, type PoolClient } from 'pg';
+import type { SqlClient, SqlResult } from './sql-client.interface';
+import { StateError, StateErrorCode } from './state.error';
+
+/** A `SqlClient` over a `pg.Pool`; `close` ends the pool only when this client created it. */
+export interface PgSqlClient extends SqlClient {
+  close(): Promise<void>;
+}
+
+export function createPgSqlClient(source: string | Pool): PgSqlClient {
+  const ownsPool = typeof source === 'string';
+  const pool = typeof source === 'string' ? new Pool({ connectionString: source }) : source;
+  return {
+    query: (text, params) => runQuery(pool, text, params),
+    transaction: (work) => runTransaction(pool, work),
+    close: async () => {
+      if (ownsPool) await pool.end();
+    },
+  };
+}
+
+type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+async function runQuery<R>(target: Queryable, text: string, params?: unknown[]): Promise<SqlResult<R>> {
+  const result = params === undefined ? await target.query(text) : await target.query(text, [...params]);
+  // Several statements in one call yield one result per statement; the last one is the answer.
+  const last = Array.isArray(result) ? result[result.length - 1] : result;
+  return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
+}
+
+async function runTransaction<T>(pool: Pool, work: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const connection = await pool.connect();
+  await connection.query('BEGIN').catch((error: unknown) => {
+    connection.release(error instanceof Error ? error : true);
+    throw error;
+  });
+  let result: T;
+  try {
+    result = await work(transactionClient(connection, { depth: 0 }));
+    await connection.query('COMMIT');
+  } catch (error) {
+    try {
+      await connection.query('ROLLBACK');
+    } catch (rollbackError) {
+      connection.release(rollbackError instanceof Error ? rollbackError : true);
+      throw new StateError(StateErrorCode.RollbackFailed, 'transaction failed and could not be rolled back', {
+        cause: new AggregateError([error, rollbackError]),
+      });
+    }
+    connection.release();
+    throw error;
+  }
+  connection.release();
+  return result;
+}
+
+/** Work inside a transaction runs one step at a time: savepoints are named by nesting depth. */
+function transactionClient(connection: PoolClient, savepoints: { depth: number }): SqlClient {
+  return {
+    query: (text, params) => runQuery(connection, text, params),
+    transaction: async (work) => {
+      savepoints.depth += 1;
+      const name = `tandem_sp_${savepoints.depth}`;
+      try {
+        await connection.query(`SAVEPOINT ${name}`);
+        try {
+          const result = await work(transactionClient(connection, savepoints));
+          await connection.query(`RELEASE SAVEPOINT ${name}`);
+          return result;
+        } catch (error) {
+          await connection.query(`ROLLBACK TO SAVEPOINT ${name}`).catch((rollbackError: unknown) => {
+            throw new StateError(StateErrorCode.RollbackFailed, `could not roll back to savepoint ${name}`, {
+              cause: new AggregateError([error, rollbackError]),
+            });
+          });
+          throw error;
+        }
+      } finally {
+        savepoints.depth -= 1;
+      }
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { SqlClient } from './sql-client.interface';
+import { toIsoTime, toSafeNumber } from './sql-value.util';
+
+/** One sync action, e.g. `change.received`, `apply.sent`, `conflict.resolved`, with its details. */
+export interface SyncLogEntry {
+  tenantId: string;
+  entityId: string | null;
+  systemId: string | null;
+  action: string;
+  detail: Record<string, unknown>;
+}
+
+export interface StoredSyncLogEntry extends SyncLogEntry {
+  id: number;
+  at: string;
+}
+
+/** The structured log of every sync action, read per entity to explain what happened to a record. */
+export class SyncLogRepository {
+  constructor(private readonly client: SqlClient) {}
+
+  /** One statement for the batch, stored in the given order. */
+  async append(entries: SyncLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const payload = JSON.stringify(
+      entries.map((e, ordinal) => ({
+        ordinal,
+        tenant_id: e.tenantId,
+        entity_id: e.entityId,
+        system_id: e.systemId,
+        action: e.action,
+        detail: e.detail,
+      })),
+    );
+    await this.client.query(
+      `INSERT INTO tandem_sync_log (tenant_id, entity_id, system_id, action, detail)
+       SELECT r.tenant_id, r.entity_id, r.system_id, r.action, r.detail
+       FROM jsonb_to_recordset($1::jsonb) AS r(
+         ordinal int, tenant_id text, entity_id uuid, system_id text, action text, detail jsonb
+       )
+       ORDER BY r.ordinal`,
+      [payload],
+    );
+  }
+
+  /** Newest first. */
+  async forEntity(tenantId: string, entityId: string, limit: number): Promise<StoredSyncLogEntry[]> {
+    const { rows } = await this.client.query<{
+      id: string;
+      tenant_id: string;
+      entity_id: string | null;
+      system_id: string | null;
+      action: string;
+      detail: Record<string, unknown>;
+      at: Date | string;
+    }>(
+      `SELECT id, tenant_id, entity_id, system_id, action, detail, at FROM tandem_sync_log
+       WHERE tenant_id = $1 AND entity_id = $2::uuid
+       ORDER BY id DESC LIMIT $3`,
+      [tenantId, entityId, limit],
+    );
+    return rows.map((row) => ({
+      id: toSafeNumber(row.id),
+      tenantId: row.tenant_id,
+      entityId: row.entity_id,
+      systemId: row.system_id,
+      action: row.action,
+      detail: row.detail,
+      at: toIsoTime(row.at),
+    }));
+  }
+}
