@@ -20,6 +20,8 @@ export interface RecordChangeSource {
   readBatch(limit: number): Promise<RecordChange[]>;
   acknowledge(sequences: string[]): Promise<unknown>;
   waitForChanges(timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
+  /** Which of these records Tandem itself wrote, and for which entity; authoritative where the source knows. */
+  entitiesWrittenByTandem?(recordIds: string[]): Promise<Map<string, string>>;
 }
 
 export interface ConnectorStats {
@@ -65,7 +67,13 @@ export class ConnectorPipeline {
     const relevant = mapped.filter((entry) => entry.change.operation === 'delete' || Object.keys(entry.fields).length > 0);
     this.stats.unchanged += mapped.length - relevant.length;
 
-    const identity = await new IdentityRepository(this.db).resolve(
+    const identities = new IdentityRepository(this.db);
+    if (source.entitiesWrittenByTandem && relevant.length > 0) {
+      const written = await source.entitiesWrittenByTandem([...new Set(relevant.map(({ change }) => change.recordId))]);
+      const links = [...written].map(([recordId, entityId]) => ({ recordId, entityId }));
+      await identities.relink(config.tenantId, config.entityType, this.systemId, links);
+    }
+    const identity = await identities.resolve(
       config.tenantId,
       config.entityType,
       this.systemId,

@@ -2,3 +2,4 @@ export { SyncCatalog, compileSync, systemMapper, type SyncConfigSource } from '.
 export { ReconcilerPipeline, type ReconcilerStats, type StoredEntity } from './reconciler.pipeline';
 export { ConnectorPipeline, type ConnectorStats, type RecordChange, type RecordChangeSource } from './connector.pipeline';
 export { ApplierPipeline, type ApplierStats, type ApplyInput, type ApplyOutcome, type ApplyTarget, type TargetCall } from './applier.pipeline';
+export { ConflictResolver, ConflictResolutionError, type ConflictChoice } from './conflict-resolver.service';

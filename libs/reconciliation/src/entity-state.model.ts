@@ -39,6 +39,8 @@ export interface PendingConflict {
   kind: 'field' | 'delete_update';
   strategy: StrategyName;
   sides: [ConflictSide, ConflictSide];
+  /** For a delete against an update not yet applied: the update's values, applied if it wins. */
+  update?: FieldValues;
 }
 
 export interface EntityState {

@@ -180,7 +180,12 @@ describe('reconcile', () => {
       ['crm', 'crm-phone'],
       ['customer', 'customer-phone'],
     ]);
-    expect(second!.commands.map((c) => [c.data.target, c.data.fields])).toEqual([['crm', { phone: 'customer-phone' }]]);
+    // The customer still has the CRM's value in flight, which lands after its own edit: it is sent
+    // the winner again so both sides end equal.
+    expect(second!.commands.map((c) => [c.data.target, c.data.fields])).toEqual([
+      ['crm', { phone: 'customer-phone' }],
+      ['customer', { phone: 'customer-phone' }],
+    ]);
   });
 
   it('pushes the winning value back to the system that lost', () => {
@@ -247,6 +252,39 @@ describe('reconcile', () => {
     expect(conflicted!.conflicts[0]!.data).toMatchObject({ kind: 'delete_update', status: 'pending', field: null });
     expect(conflicted!.commands).toEqual([]);
     expect(conflicted!.state.deleted).toBeNull();
+  });
+
+  it('restores a deleted record with the concurrent update when a person keeps the update', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [, pending] = run(sync, [change('crm', 2, {}, 'delete'), change('customer', 2, { last_name: { before: 'Lee', after: 'Updated' } })], state);
+    const conflict = pending!.conflicts[0]!;
+    expect(conflict.data).toMatchObject({ kind: 'delete_update', status: 'pending' });
+    expect(pending!.commands).toEqual([]);
+
+    const decidedAt = at();
+    const [decided] = run(
+      sync,
+      [
+        {
+          schemaVersion: SCHEMA_VERSION,
+          type: 'conflict.decision',
+          eventId: 'decision-2',
+          tenantId: 'acme',
+          occurredAt: decidedAt,
+          observedAt: decidedAt,
+          origin: 'admin',
+          data: { conflictId: conflict.data.conflictId, entityType: 'contact', entityId: ENTITY, choice: { kind: 'side', system: 'customer' }, decidedBy: 'lena', decidedAt },
+        },
+      ],
+      pending!.state,
+    );
+    expect(decided!.state.deleted).toBeNull();
+    // The CRM deleted its record and the customer's was deleted by Tandem in flight: both get it anew.
+    expect(decided!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields]).sort()).toEqual([
+      ['crm', null, { full_name: 'Ann Updated', email: 'ann@example.com', phone: '111' }],
+      ['customer', null, { first_name: 'Ann', last_name: 'Updated', email_address: 'ann@example.com', phone: '111' }],
+    ]);
   });
 
   it('decides the same outcome wherever it runs', () => {

@@ -86,13 +86,13 @@ class Run {
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
 
     if (data.operation === 'delete') return this.delete(system, incoming);
-    if (this.state.deleted && !this.updateOfDeleted(system, incoming)) return;
+    if (this.state.deleted && !this.updateOfDeleted(system, incoming, data.fields)) return;
 
     const projected = this.sync.project(origin, canonicalRecord(this.state));
     for (const [field, change] of Object.entries(data.fields)) {
       this.fieldChange(origin, system, field, change.after, change.before, projected, incoming);
     }
-    if (this.changed.size === 0 && !this.restoredNow && (this.pushBack.size === 0)) {
+    if (this.changed.size === 0 && !this.restoredNow && this.pushBack.size === 0 && this.conflicts.length === 0) {
       this.skip('no field differs from the canonical record');
     }
   }
@@ -104,7 +104,7 @@ class Run {
       system.pending = system.pending.filter((write) => write.commandId !== data.commandId);
       const code = data.error?.code ?? 'unknown';
       system.lastError = { code, message: data.error?.message ?? '', commandId: data.commandId };
-      // The record is gone from the target: the next write must create it again.
+      // The record was deleted there concurrently; its delete arrives as a change of its own.
       if (code === 'record_missing') system.recordId = null;
       return;
     }
@@ -135,8 +135,13 @@ class Run {
     const chosenSystem = side?.system ?? RECONCILER;
 
     if (conflict.kind === 'delete_update') {
-      if (side?.deleted) this.markDeleted({ system: chosenSystem, at, eventId: decision.eventId });
-      else this.restore();
+      if (side?.deleted) {
+        this.markDeleted({ system: chosenSystem, at, eventId: decision.eventId });
+      } else {
+        this.restore();
+        const by = { system: chosenSystem, at, eventId: decision.eventId };
+        for (const [field, value] of Object.entries(conflict.update ?? {})) this.setField(field, value, by);
+      }
     } else if (conflict.field !== null) {
       const value = side ? side.value : choice.kind === 'value' ? choice.value : null;
       this.setField(conflict.field, value, { system: chosenSystem, at, eventId: decision.eventId });
@@ -282,7 +287,7 @@ class Run {
       system: latest.system, value: null, deleted: false, occurredAt: latest.occurredAt, eventId: latest.eventId,
     };
     const deleteSide: ConflictSide = { ...toSide({ ...incoming, value: null }, true) };
-    this.deleteConflict(updateSide, deleteSide, () => this.markDeleted(incoming), () => {
+    this.deleteConflict(updateSide, deleteSide, undefined, () => this.markDeleted(incoming), () => {
       // The update survives: the deleting system gets the whole record back as a new record.
       system.recordId = null;
       system.deletedAt = null;
@@ -291,7 +296,7 @@ class Run {
   }
 
   /** An update to a deleted entity: a restore when the system had seen the delete, else a conflict. */
-  private updateOfDeleted(system: SystemState, incoming: Omit<Contender, 'value'>): boolean {
+  private updateOfDeleted(system: SystemState, incoming: Omit<Contender, 'value'>, fields: Record<string, { after: FieldValue }>): boolean {
     const deleted = this.state.deleted!;
     if (system.deletedAt !== null && system.deletedAt >= deleted.version) {
       this.restore();
@@ -306,21 +311,30 @@ class Run {
     };
     const updateSide = toSide({ ...incoming, value: null }, false);
     let proceed = false;
-    this.deleteConflict(deleteSide, updateSide, () => this.needsDeleteAgain(system), () => {
+    const update = Object.fromEntries(Object.entries(fields).map(([field, change]) => [field, change.after]));
+    this.deleteConflict(deleteSide, updateSide, update, () => this.needsDeleteAgain(system), () => {
       this.restore();
       proceed = true;
     });
     return proceed;
   }
 
-  private deleteConflict(current: ConflictSide, incoming: ConflictSide, deleteWins: () => void, updateWins: () => void): void {
+  private deleteConflict(
+    current: ConflictSide,
+    incoming: ConflictSide,
+    update: FieldValues | undefined,
+    deleteWins: () => void,
+    updateWins: () => void,
+  ): void {
     const rule = this.sync.config.conflicts.deleteVsUpdate;
     const conflictId = `${this.message.eventId}:${WHOLE_RECORD}`;
     const sides: [ConflictSide, ConflictSide] = [current, incoming];
     const deleter = current.deleted ? current : incoming;
     const updater = current.deleted ? incoming : current;
     if (rule === 'manual') {
-      this.state.pendingConflicts[WHOLE_RECORD] = { conflictId, field: null, kind: 'delete_update', strategy: 'manual', sides };
+      const pending: PendingConflict = { conflictId, field: null, kind: 'delete_update', strategy: 'manual', sides };
+      if (update) pending.update = update;
+      this.state.pendingConflicts[WHOLE_RECORD] = pending;
     } else if (rule === 'delete_wins') {
       deleteWins();
     } else {
@@ -348,16 +362,19 @@ class Run {
     this.deletedNow = true;
   }
 
-  /** Undeletes the entity and sends the whole record to every system that no longer has it. */
+  /**
+   * Brings the record back everywhere: undeletes the entity and sends the whole record, as a new
+   * record, to every system that deleted it, has a delete in flight, or has lost it.
+   */
   private restore(): void {
-    if (!this.state.deleted) return;
     this.state.deleted = null;
     this.bump();
     this.restoredNow = true;
     for (const [id, system] of Object.entries(this.state.systems)) {
-      if (system.deletedAt === null) continue;
+      const lost = system.deletedAt !== null || system.recordId === null || system.pending.some((write) => write.deletes);
+      if (!lost) continue;
       system.deletedAt = null;
-      system.recordId = id === this.source ? system.recordId : null;
+      if (id !== this.source) system.recordId = null;
     }
   }
 
@@ -373,6 +390,10 @@ class Run {
     const version = this.bump();
     this.state.fields[field] = { value, version, system: by.system, occurredAt: by.at, eventId: by.eventId };
     this.changed.add(field);
+    // A write still in flight to the source carries an older value of this field and would land
+    // after the edit: the source is sent the new value too, which the applier orders after it.
+    const source = this.state.systems[by.system];
+    if (source?.pending.some((write) => field in write.fieldVersions)) this.needsPush(by.system, field);
   }
 
   /** One version per message, however many fields it changes. */

@@ -202,3 +202,34 @@ describe('IdentityRepository', () => {
     expect((await identity.resolve(tenantId, 'contact', 'crm', [])).size).toBe(0);
   });
 });
+
+describe('IdentityRepository.relink', () => {
+  let db: TempDatabase;
+  let client: PgSqlClient;
+
+  beforeAll(async () => {
+    db = await createTempDatabase('identity_relink');
+    client = createPgSqlClient(db.url);
+    await migrate(client);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await db.drop();
+  });
+
+  it('makes a record Tandem wrote the entity\'s record in that system, replacing the old link', async () => {
+    const identities = new IdentityRepository(client);
+    const first = await identities.resolve('t1', 'contact', 'crm', [{ recordId: 'old', matchKey: 'a@x.com' }]);
+    const entityId = first.get('old')!.entityId;
+
+    await identities.relink('t1', 'contact', 'crm', [{ recordId: 'new', entityId }]);
+    expect(await identities.recordIdFor('t1', 'contact', 'crm', entityId)).toBe('new');
+    const again = await identities.resolve('t1', 'contact', 'crm', [{ recordId: 'new', matchKey: 'a@x.com' }]);
+    expect(again.get('new')).toEqual({ entityId, created: false, matched: false });
+
+    // Relinking what is already linked changes nothing.
+    await identities.relink('t1', 'contact', 'crm', [{ recordId: 'new', entityId }]);
+    expect(await identities.linksOf('t1', [entityId])).toEqual(new Map([[entityId, [{ entityType: 'contact', systemId: 'crm', recordId: 'new' }]]]));
+  });
+});

@@ -57,6 +57,33 @@ export class IdentityRepository {
     return this.client.transaction((tx) => resolveInTransaction(tx, scope, unique));
   }
 
+  /**
+   * Records Tandem itself wrote for known entities (a create, or a re-create after a delete): each
+   * becomes the entity's record in that system, replacing an older link, so its own capture is
+   * recognised instead of starting a new entity.
+   */
+  async relink(tenantId: string, entityType: string, systemId: string, links: { recordId: string; entityId: string }[]): Promise<void> {
+    if (links.length === 0) return;
+    const recordIds = links.map((link) => link.recordId);
+    const entityIds = links.map((link) => link.entityId);
+    await this.client.transaction(async (tx) => {
+      await tx.query(
+        `DELETE FROM tandem_record_links l
+         USING unnest($4::text[], $5::uuid[]) AS n(record_id, entity_id)
+         WHERE l.tenant_id = $1 AND l.entity_type = $2 AND l.system_id = $3
+           AND (l.entity_id = n.entity_id OR l.record_id = n.record_id)
+           AND NOT (l.entity_id = n.entity_id AND l.record_id = n.record_id)`,
+        [tenantId, entityType, systemId, recordIds, entityIds],
+      );
+      await tx.query(
+        `INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id)
+         SELECT $1, $2, $3, n.record_id, n.entity_id FROM unnest($4::text[], $5::uuid[]) AS n(record_id, entity_id)
+         ON CONFLICT DO NOTHING`,
+        [tenantId, entityType, systemId, recordIds, entityIds],
+      );
+    });
+  }
+
   /** The record that stands for the entity in one system, or null when it has none there yet. */
   async recordIdFor(tenantId: string, entityType: string, systemId: string, entityId: string): Promise<string | null> {
     const { rows } = await this.client.query<{ record_id: string }>(

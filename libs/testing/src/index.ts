@@ -1,2 +1,3 @@
 export * from './eventually.util';
 export * from './temp-database.util';
+export * from './tcp-relay.util';

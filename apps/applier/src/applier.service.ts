@@ -1,0 +1,109 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { describeIssues } from '@tandem/contracts';
+import { MessageConsumer, type Broker, type Publisher, type TopicNames } from '@tandem/messaging';
+import { ApplierPipeline, SyncCatalog, type TargetCall } from '@tandem/pipeline';
+import { PostgresApplier, PostgresSystemError, PostgresTableSchema } from '@tandem/postgres-system';
+import { retry, TargetBreaker } from '@tandem/resilience';
+import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS } from '@tandem/service-kit';
+import { SyncConfigRepository, type SqlClient } from '@tandem/state';
+import { SyncConfigSchema } from '@tandem/sync-config';
+import { ConfigError } from '@tandem/config';
+import { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { ApplierEnv } from './applier.env';
+
+/**
+ * Writes one system's apply commands, a batch at a time, through a circuit breaker. While the target
+ * is down the breaker is open and the consumer paused: nothing is dropped and nothing hammers it;
+ * the breaker probes the target and the backlog resumes when it answers.
+ */
+@Injectable()
+export class ApplierService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private consumer: MessageConsumer<'apply.command'> | null = null;
+  private breaker: TargetBreaker | null = null;
+  private pool: Pool | null = null;
+
+  constructor(
+    @Inject(PLATFORM_ENV) private readonly config: ApplierEnv,
+    @Inject(TANDEM_DB) private readonly db: SqlClient,
+    @Inject(BROKER) private readonly broker: Broker,
+    @Inject(PUBLISHER) private readonly publisher: Publisher,
+    @Inject(TOPICS) private readonly topics: TopicNames,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly health: HealthService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const systemId = this.config.SYSTEM_ID;
+    const catalog = new SyncCatalog(new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)));
+    await catalog.refresh();
+    const linked = catalog.linking(systemId).flatMap((sync) => sync.config.systems.filter((system) => system.id === systemId));
+    const system = linked[0];
+    if (!system) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}" (got "${systemId}")`]);
+    if (system.kind !== 'postgres') throw new ConfigError('applier', [`SYSTEM_ID: system "${systemId}" is a ${system.kind} system; this applier writes postgres systems`]);
+    const table = PostgresTableSchema.safeParse(system.settings);
+    if (!table.success) throw new ConfigError('applier', [`sync settings of system "${systemId}": ${describeIssues(table.error)}`]);
+
+    const pool = new Pool({ connectionString: this.config.SYSTEM_DATABASE_URL, max: 4 });
+    pool.on('error', (error) => this.logger.warn({ error: error.message }, 'target connection dropped'));
+    this.pool = pool;
+    const target = new PostgresApplier({ pool, table: table.data });
+    await target.install();
+    await this.broker.ensureTopics([{ name: this.topics.apply(systemId), partitions: this.config.TOPIC_PARTITIONS }]);
+
+    const consumer = this.broker.consumer({
+      groupId: `${this.config.TOPIC_PREFIX}.applier.${systemId}`,
+      topics: [this.topics.apply(systemId)],
+      concurrency: this.config.APPLIER_CONCURRENCY,
+    });
+    let outage = false;
+    const breaker = new TargetBreaker({
+      target: systemId,
+      probe: () => pool.query('SELECT 1'),
+      timeoutMs: this.config.APPLY_TIMEOUT_MS,
+      resetTimeoutMs: this.config.BREAKER_RESET_MS,
+      volumeThreshold: 2,
+      isFailure: (error) => !(error instanceof PostgresSystemError) || error.retryable,
+      // opossum opens again after every failed probe; the outage is reported once.
+      onOpen: () => {
+        consumer.pause();
+        if (!outage) this.logger.warn({ target: systemId }, 'target failing: breaker open, queue paused');
+        outage = true;
+      },
+      onProbeFailed: (error) => this.logger.debug({ target: systemId, error: String(error) }, 'target still failing'),
+      onClose: () => {
+        outage = false;
+        this.logger.info({ target: systemId }, 'target answers again: breaker closed, queue resumed');
+        consumer.resume();
+      },
+    });
+    this.breaker = breaker;
+    const call: TargetCall = (work) =>
+      breaker.fire(() =>
+        retry(() => work(), {
+          retries: 2,
+          baseDelayMs: 100,
+          maxDelayMs: 1_000,
+          isRetryable: (error) => error instanceof PostgresSystemError && error.retryable,
+        }),
+      );
+    const pipeline = new ApplierPipeline(this.db, systemId, target, call, this.publisher, this.topics, `applier-${systemId}`);
+    this.consumer = new MessageConsumer({
+      consumer,
+      publisher: this.publisher,
+      deadLetterTopic: this.topics.deadLetters,
+      accepted: ['apply.command'],
+      service: `applier-${systemId}`,
+    });
+    this.health.register({ name: 'target', check: async () => void (await pool.query('SELECT 1')) });
+    this.health.detail('applier', () => ({ system: systemId, breaker: breaker.state, stats: pipeline.stats, assignments: consumer.assignments() }));
+    await this.consumer.start((batch) => pipeline.handle(batch));
+    this.logger.info({ system: systemId, topic: this.topics.apply(systemId) }, 'applying');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    this.breaker?.shutdown();
+    await this.pool?.end();
+  }
+}

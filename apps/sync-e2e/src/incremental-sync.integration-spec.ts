@@ -1,0 +1,75 @@
+import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
+import { Client } from 'pg';
+import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from './fixtures/crm-customer.fixture';
+import { ServiceStack } from './service-stack';
+
+const CONTACTS = 10_000;
+
+/** Counts every row written to the table, whoever writes it. */
+const WRITE_COUNTER = `
+  CREATE TABLE row_writes (n bigserial PRIMARY KEY, op text NOT NULL);
+  CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN INSERT INTO row_writes (op) VALUES (TG_OP); RETURN NULL; END $$;
+  CREATE TRIGGER count_write AFTER INSERT OR UPDATE OR DELETE ON contacts FOR EACH ROW EXECUTE FUNCTION count_write();`;
+
+async function writes(client: Client): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM row_writes`);
+  return Number(rows[0]!.n);
+}
+
+describe('initial sync of 10,000 contacts, then only what changed', () => {
+  let dbs: TempDatabase[];
+  let crm: Client;
+  let customer: Client;
+  let stack: ServiceStack;
+
+  beforeAll(async () => {
+    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
+    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
+    crm = new Client({ connectionString: crmDb.url });
+    customer = new Client({ connectionString: customerDb.url });
+    await Promise.all([crm.connect(), customer.connect()]);
+    await crm.query(CRM_TABLE);
+    await crm.query(
+      `INSERT INTO contacts (full_name, email, phone) SELECT 'Person ' || i, 'p' || i || '@example.com', '0' FROM generate_series(1, ${CONTACTS}) AS i`,
+    );
+    await customer.query(CUSTOMER_TABLE);
+    await Promise.all([crm.query(WRITE_COUNTER), customer.query(WRITE_COUNTER)]);
+    stack = new ServiceStack(tandem.url, crmCustomerSync(), [
+      { id: 'crm', url: crmDb.url },
+      { id: 'customer', url: customerDb.url },
+    ]);
+    await stack.start();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await Promise.all([crm?.end(), customer?.end()]);
+    await Promise.all((dbs ?? []).map((db) => db.drop()));
+  });
+
+  it('copies every contact once, then writes exactly the 15 changed rows and nothing back', async () => {
+    await eventually(async () => expect(await writes(customer)).toBe(CONTACTS), { timeoutMs: 120_000, intervalMs: 1_000 });
+    const { rows: copied } = await customer.query<{ n: string }>(`SELECT count(DISTINCT email_address) AS n FROM contacts`);
+    expect(Number(copied[0]!.n)).toBe(CONTACTS);
+    // The customer's capture of those 10,000 inserts must settle without any write back to the CRM.
+    await eventually(async () => {
+      const { rows } = await stack.db.query<{ n: string }>(`SELECT count(*) AS n FROM tandem_sync_log WHERE system_id = 'customer' AND action = 'change.ignored'`);
+      expect(Number(rows[0]!.n)).toBe(CONTACTS);
+    }, { timeoutMs: 120_000, intervalMs: 1_000 });
+    expect(await writes(crm)).toBe(0);
+
+    await crm.query(`UPDATE contacts SET phone = 'changed' WHERE id IN (SELECT id FROM contacts ORDER BY random() LIMIT 15)`);
+    expect(await writes(crm)).toBe(15);
+    await eventually(async () => {
+      const { rows } = await customer.query<{ n: string }>(`SELECT count(*) AS n FROM contacts WHERE phone = 'changed'`);
+      expect(Number(rows[0]!.n)).toBe(15);
+    });
+    await eventually(async () => {
+      const { rows } = await stack.db.query<{ n: string }>(`SELECT count(*) AS n FROM tandem_sync_log WHERE system_id = 'customer' AND action = 'change.ignored'`);
+      expect(Number(rows[0]!.n)).toBe(CONTACTS + 15);
+    });
+    expect(await writes(customer)).toBe(CONTACTS + 15);
+    expect(await writes(crm)).toBe(15);
+  });
+});

@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { eventually } from '@tandem/testing';
+
+const ROOT = resolve(__dirname, '../../..');
+const LOG_DIR = join(ROOT, '.tandem', 'test-logs');
+
+/**
+ * One Tandem service run as its own process, as in production: started from its main.ts, waited for
+ * through its readiness endpoint, and stopped gracefully or killed with SIGKILL.
+ */
+export class ServiceProcess {
+  private child: ChildProcess | null = null;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  readonly logFile: string;
+
+  constructor(
+    readonly app: 'reconciler' | 'connector' | 'applier',
+    readonly name: string,
+    private readonly env: Record<string, string>,
+    readonly port: number,
+  ) {
+    mkdirSync(LOG_DIR, { recursive: true });
+    this.logFile = join(LOG_DIR, `${name}.log`);
+  }
+
+  async start(): Promise<void> {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', this.app, 'src', 'main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.child = child;
+    this.exited = new Promise((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}; see ${this.logFile}`);
+        const response = await fetch(`http://127.0.0.1:${this.port}/health/ready`);
+        if (response.status !== 200) throw new Error(`${this.name} not ready: ${response.status}`);
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }
+
+  /** Graceful: SIGTERM, and the service finishes its batch before exiting. */
+  async stop(): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  /** A crash: no shutdown hook runs, nothing in flight is finished. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async health(): Promise<Record<string, unknown>> {
+    const response = await fetch(`http://127.0.0.1:${this.port}/health/ready`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+}
+
+let nextPort = 19_100 + Math.floor(Math.random() * 500);
+export function freePort(): number {
+  nextPort += 1;
+  return nextPort;
+}

@@ -1,0 +1,66 @@
+import { createPgSqlClient, migrate, SyncConfigRepository, type PgSqlClient } from '@tandem/state';
+import { SyncConfigSchema, type SyncConfig } from '@tandem/sync-config';
+import { TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniqueSuffix } from '@tandem/testing';
+import { freePort, ServiceProcess } from './service-process';
+
+export interface StackSystem {
+  id: string;
+  /** What the connector and the applier use to reach the system's database. */
+  url: string;
+}
+
+/**
+ * The production topology on one machine: a reconciler, and a connector and an applier per linked
+ * database, each its own process, on a fresh topic prefix of the real Kafka broker.
+ */
+export class ServiceStack {
+  readonly prefix = `e2e${uniqueSuffix()}`;
+  readonly reconciler: ServiceProcess;
+  readonly connectors = new Map<string, ServiceProcess>();
+  readonly appliers = new Map<string, ServiceProcess>();
+  readonly db: PgSqlClient;
+
+  constructor(
+    tandemUrl: string,
+    private readonly config: SyncConfig,
+    systems: StackSystem[],
+    extraEnv: Record<string, string> = {},
+  ) {
+    this.db = createPgSqlClient(tandemUrl);
+    const base = {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      DATABASE_URL: tandemUrl,
+      TOPIC_PREFIX: this.prefix,
+      TOPIC_PARTITIONS: '4',
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    };
+    this.reconciler = new ServiceProcess('reconciler', `${this.prefix}-reconciler`, base, freePort());
+    for (const system of systems) {
+      const env = { ...base, SYSTEM_ID: system.id, SYSTEM_DATABASE_URL: system.url };
+      this.connectors.set(
+        system.id,
+        new ServiceProcess('connector', `${this.prefix}-connector-${system.id}`, { ...env, REDIS_URL: TEST_REDIS_URL, POLL_INTERVAL_MS: '200' }, freePort()),
+      );
+      this.appliers.set(system.id, new ServiceProcess('applier', `${this.prefix}-applier-${system.id}`, { ...env, BREAKER_RESET_MS: '1000' }, freePort()));
+    }
+  }
+
+  /** Installs the sync configuration, then starts every service and waits until each is ready. */
+  async start(): Promise<void> {
+    await migrate(this.db);
+    await new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)).save(this.config);
+    await this.reconciler.start();
+    await Promise.all([...this.appliers.values()].map((service) => service.start()));
+    await Promise.all([...this.connectors.values()].map((service) => service.start()));
+  }
+
+  services(): ServiceProcess[] {
+    return [this.reconciler, ...this.connectors.values(), ...this.appliers.values()];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.services().map((service) => service.stop()));
+    await this.db.close();
+  }
+}

@@ -1,0 +1,32 @@
+import { deleteStatement, insertStatement, updateStatement } from './apply-statement.util';
+import { PostgresTableSchema } from './postgres-table.schema';
+
+const table = PostgresTableSchema.parse({ table: 'contacts', idColumn: 'contact_id' });
+const mark = { entityId: '3f1c1f0e-8f5e-4c53-9d8a-3f0f3b0b8c11', version: 4, commandId: 'cmd-1' };
+
+describe('apply statements', () => {
+  it('quotes columns and passes every value as a parameter', () => {
+    const statement = insertStatement(table, [['email', "o'brien@example.com"], ['score', 3]], mark);
+    expect(statement.text).toContain('INSERT INTO "public"."contacts" AS t ("email", "score")');
+    expect(statement.text).not.toContain('o\'brien');
+    expect(statement.values).toEqual(["o'brien@example.com", 3, mark.entityId, 4, 'cmd-1']);
+  });
+
+  it('inserts default values when there are no fields', () => {
+    expect(insertStatement(table, [], mark).text).toContain('DEFAULT VALUES');
+  });
+
+  it('updates by the configured id column', () => {
+    const statement = updateStatement(table, [['name', 'Ada']], '17', mark);
+    expect(statement.text).toMatch(/SET "name" = \$1\s+WHERE t\."contact_id" = \$2/);
+    expect(statement.values.slice(0, 2)).toEqual(['Ada', '17']);
+  });
+
+  it('soft-deletes only rows not deleted yet', () => {
+    const soft = PostgresTableSchema.parse({ table: 'contacts', softDeleteColumn: 'deleted_at' });
+    expect(deleteStatement(soft, '17', mark).text).toMatch(
+      /SET "deleted_at" = now\(\)\s+WHERE t\."id" = \$1 AND t\."deleted_at" IS NULL/,
+    );
+    expect(deleteStatement(table, '17', mark).text).toContain('DELETE FROM "public"."contacts"');
+  });
+});

@@ -1,0 +1,132 @@
+import type { FieldValue } from '@tandem/contracts';
+import type { PostgresTable } from './postgres-table.schema';
+import { quotedTableName, quoteIdentifier, quoteLiteral, tableKey } from './sql-identifier.util';
+
+/** One parameterized statement; every write statement returns rows of `{ record_id, row }`. */
+export interface WriteStatement {
+  text: string;
+  values: unknown[];
+}
+
+/** What `tandem.applied` records in the same statement as the row write. */
+export interface AppliedMark {
+  entityId: string;
+  version: number;
+  commandId: string;
+}
+
+export const APPLIED_DDL = `CREATE TABLE IF NOT EXISTS tandem.applied (
+  entity_id uuid PRIMARY KEY,
+  table_name text NOT NULL,
+  record_id text NOT NULL,
+  version bigint NOT NULL,
+  command_id text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS applied_record_idx ON tandem.applied (table_name, record_id)`;
+
+const APPLIED_UPSERT = `ON CONFLICT (entity_id) DO UPDATE
+  SET table_name = excluded.table_name, record_id = excluded.record_id, version = excluded.version,
+      command_id = excluded.command_id, applied_at = now()`;
+
+/** Collects parameter values and hands out their `$n` placeholders. */
+class Parameters {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * Creates a row. Parameters are typed by the target columns, so the server converts and checks
+ * values (a bad date or a string in a boolean column fails this command alone).
+ */
+export function insertStatement(
+  table: PostgresTable,
+  fields: ReadonlyArray<readonly [string, FieldValue]>,
+  mark: AppliedMark,
+): WriteStatement {
+  const params = new Parameters();
+  const insert =
+    fields.length === 0
+      ? `INSERT INTO ${quotedTableName(table)} AS t DEFAULT VALUES`
+      : `INSERT INTO ${quotedTableName(table)} AS t (${fields.map(([column]) => quoteIdentifier(column)).join(', ')})
+         VALUES (${fields.map(([, value]) => params.add(value)).join(', ')})`;
+  return writeWithMark(table, `${insert} RETURNING to_jsonb(t) AS row`, params, mark);
+}
+
+/** Updates one row by id; returns no row when it does not exist (and then marks nothing). */
+export function updateStatement(
+  table: PostgresTable,
+  fields: ReadonlyArray<readonly [string, FieldValue]>,
+  recordId: string,
+  mark: AppliedMark,
+): WriteStatement {
+  const params = new Parameters();
+  const target = quotedTableName(table);
+  const id = quoteIdentifier(table.idColumn);
+  // Nothing to set: still lock and read the row, so a missing record is reported and the version recorded.
+  const write =
+    fields.length === 0
+      ? `SELECT to_jsonb(t) AS row FROM ${target} AS t WHERE t.${id} = ${params.add(recordId)} FOR UPDATE`
+      : `UPDATE ${target} AS t
+            SET ${fields.map(([column, value]) => `${quoteIdentifier(column)} = ${params.add(value)}`).join(', ')}
+          WHERE t.${id} = ${params.add(recordId)}
+          RETURNING to_jsonb(t) AS row`;
+  return writeWithMark(table, write, params, mark);
+}
+
+/**
+ * Deletes one row, or stamps the soft-delete column (keeping an earlier stamp). A record that is
+ * already gone counts as deleted, so the version is recorded either way.
+ */
+export function deleteStatement(table: PostgresTable, recordId: string, mark: AppliedMark): WriteStatement {
+  const params = new Parameters();
+  const target = quotedTableName(table);
+  const id = quoteIdentifier(table.idColumn);
+  const idParam = params.add(recordId);
+  const write =
+    table.softDeleteColumn === undefined
+      ? `DELETE FROM ${target} AS t WHERE t.${id} = ${idParam}`
+      : `UPDATE ${target} AS t SET ${quoteIdentifier(table.softDeleteColumn)} = now()
+          WHERE t.${id} = ${idParam} AND t.${quoteIdentifier(table.softDeleteColumn)} IS NULL`;
+  const recordParam = params.add(recordId);
+  const { entity, version, command } = markParameters(params, mark);
+  return {
+    text: `WITH w AS (${write}), a AS (
+             INSERT INTO tandem.applied (entity_id, table_name, record_id, version, command_id)
+             VALUES (${entity}, ${quoteLiteral(tableKey(table))}, ${recordParam}::text, ${version}, ${command})
+             ${APPLIED_UPSERT}
+           )
+           SELECT ${recordParam}::text AS record_id, NULL::jsonb AS row`,
+    values: params.values,
+  };
+}
+
+/** Wraps a row write returning `row` so that the same statement records the entity in `tandem.applied`. */
+function writeWithMark(table: PostgresTable, write: string, params: Parameters, mark: AppliedMark): WriteStatement {
+  const { entity, version, command } = markParameters(params, mark);
+  return {
+    text: `WITH w AS (${write}),
+           r AS (SELECT w.row ->> ${quoteLiteral(table.idColumn)} AS record_id, w.row FROM w),
+           a AS (
+             INSERT INTO tandem.applied (entity_id, table_name, record_id, version, command_id)
+             SELECT ${entity}, ${quoteLiteral(tableKey(table))}, r.record_id, ${version}, ${command}
+               FROM r
+             ${APPLIED_UPSERT}
+           )
+           SELECT record_id, row FROM r`,
+    values: params.values,
+  };
+}
+
+/** Typed placeholders for the `tandem.applied` values (a SELECT list gives parameters no type of its own). */
+function markParameters(params: Parameters, mark: AppliedMark): { entity: string; version: string; command: string } {
+  return {
+    entity: `${params.add(mark.entityId)}::uuid`,
+    version: `${params.add(mark.version)}::bigint`,
+    command: `${params.add(mark.commandId)}::text`,
+  };
+}

@@ -1,0 +1,248 @@
+import { createTempDatabase, eventually, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { Client, Pool } from 'pg';
+import { PostgresChangeCapture, type CapturedChange } from './change-capture.service';
+import type { PostgresSystemError } from './postgres-system.error';
+
+interface Harness {
+  db: TempDatabase;
+  pool: Pool;
+  capture: PostgresChangeCapture;
+  listenerErrors: PostgresSystemError[];
+  /** A separate connection, for transactions the test holds open. */
+  connect(): Promise<Client>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(): Promise<Harness> {
+  const db = await createTempDatabase('pg_capture');
+  cleanups.push(() => db.drop());
+  const pool = new Pool({ connectionString: db.url, max: 4 });
+  cleanups.push(() => pool.end());
+  await pool.query('CREATE TABLE contacts (id serial PRIMARY KEY, email text, score int, meta json)');
+  const listenerErrors: PostgresSystemError[] = [];
+  const capture = new PostgresChangeCapture({
+    pool,
+    table: { table: 'contacts' },
+    onListenerError: (error) => listenerErrors.push(error),
+    listenerReconnectDelayMs: 50,
+  });
+  cleanups.push(() => capture.close());
+  await capture.install();
+  const connect = async (): Promise<Client> => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    cleanups.push(() => client.end());
+    return client;
+  };
+  return { db, pool, capture, listenerErrors, connect };
+}
+
+/** Reads and acknowledges everything pending, the way a connector does after publishing. */
+async function drain(capture: PostgresChangeCapture, batchSize = 500): Promise<CapturedChange[]> {
+  const all: CapturedChange[] = [];
+  for (;;) {
+    const batch = await capture.readBatch(batchSize);
+    if (batch.length === 0) return all;
+    all.push(...batch);
+    await capture.acknowledge(batch.map((change) => change.sequence));
+  }
+}
+
+describe('PostgresChangeCapture', () => {
+  it('captures inserts, updates and deletes with before and after, in commit order', async () => {
+    const { pool, capture } = await setup();
+    await pool.query(`INSERT INTO contacts (email, score) VALUES ('ada@example.com', 1)`);
+    await pool.query(`UPDATE contacts SET score = 2 WHERE id = 1`);
+    await pool.query(`DELETE FROM contacts WHERE id = 1`);
+
+    const changes = await capture.readBatch(10);
+
+    expect(changes.map((c) => [c.operation, c.recordId])).toEqual([
+      ['insert', '1'],
+      ['update', '1'],
+      ['delete', '1'],
+    ]);
+    const [insert, update, remove] = changes;
+    expect(insert!.before).toBeNull();
+    expect(insert!.after).toEqual({ id: 1, email: 'ada@example.com', score: 1, meta: null });
+    expect(update!.before).toMatchObject({ score: 1 });
+    expect(update!.after).toMatchObject({ score: 2 });
+    expect(remove!.before).toMatchObject({ id: 1, score: 2 });
+    expect(remove!.after).toBeNull();
+    expect(changes.map((c) => BigInt(c.sequence))).toEqual(
+      [...changes.map((c) => BigInt(c.sequence))].sort((a, b) => (a < b ? -1 : 1)),
+    );
+    expect(insert!.changedAt).toBeInstanceOf(Date);
+  });
+
+  it('skips updates that change nothing, also on tables with json columns', async () => {
+    const { pool, capture } = await setup();
+    await pool.query(`INSERT INTO contacts (email, meta) VALUES ('ada@example.com', '{"a": 1}')`);
+    await drain(capture);
+
+    await pool.query(`UPDATE contacts SET email = email, meta = meta`);
+    await pool.query(`UPDATE contacts SET score = 5`);
+
+    const changes = await capture.readBatch(10);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ operation: 'update', after: { score: 5, meta: { a: 1 } } });
+  });
+
+  it('installs idempotently: a second install adds no second trigger', async () => {
+    const { pool, capture } = await setup();
+    await capture.install();
+    await pool.query(`INSERT INTO contacts (email) VALUES ('ada@example.com')`);
+
+    expect(await capture.readBatch(10)).toHaveLength(1);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'contacts'::regclass AND NOT tgisinternal`,
+    );
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('acknowledge removes exactly the acknowledged changes', async () => {
+    const { pool, capture } = await setup();
+    await pool.query(`INSERT INTO contacts (email) SELECT 'c' || n FROM generate_series(1, 3) AS n`);
+    const [first, second, third] = await capture.readBatch(10);
+
+    expect(await capture.acknowledge([first!.sequence, second!.sequence])).toBe(2);
+
+    expect(await capture.pendingCount()).toBe(1);
+    expect((await capture.readBatch(10)).map((c) => c.sequence)).toEqual([third!.sequence]);
+  });
+
+  it('reads a transaction that commits after a later one, instead of skipping it', async () => {
+    const { capture, connect } = await setup();
+    const early = await connect();
+    const late = await connect();
+    await early.query('BEGIN');
+    await early.query(`INSERT INTO contacts (email) VALUES ('early@example.com')`);
+    await late.query(`INSERT INTO contacts (email) VALUES ('late@example.com')`);
+
+    const firstRead = await capture.readBatch(10);
+    expect(firstRead.map((c) => c.after?.['email'])).toEqual(['late@example.com']);
+    await capture.acknowledge(firstRead.map((c) => c.sequence));
+    await early.query('COMMIT');
+
+    const secondRead = await capture.readBatch(10);
+    expect(secondRead.map((c) => c.after?.['email'])).toEqual(['early@example.com']);
+    expect(BigInt(secondRead[0]!.sequence)).toBeLessThan(BigInt(firstRead[0]!.sequence));
+  });
+
+  it('captures every one of many changes made in the same millisecond', async () => {
+    const { pool, capture } = await setup();
+    await pool.query(`INSERT INTO contacts (email) SELECT 'c' || n FROM generate_series(1, 1000) AS n`);
+
+    const changes = await drain(capture, 300);
+
+    expect(new Set(changes.map((c) => c.recordId)).size).toBe(1000);
+    const sequences = changes.map((c) => BigInt(c.sequence));
+    expect(sequences.every((sequence, i) => i === 0 || sequence > sequences[i - 1]!)).toBe(true);
+    const perMillisecond = new Map<number, number>();
+    for (const change of changes) {
+      perMillisecond.set(change.changedAt.getTime(), (perMillisecond.get(change.changedAt.getTime()) ?? 0) + 1);
+    }
+    expect(Math.max(...perMillisecond.values())).toBeGreaterThan(1);
+  });
+
+  it('keeps each record in order across concurrent transactions while a reader consumes', async () => {
+    const { pool, capture, connect } = await setup();
+    await pool.query(`INSERT INTO contacts (id, email, score) VALUES (1, 'a', 0), (2, 'b', 0)`);
+    await drain(capture);
+    const writers = await Promise.all([connect(), connect(), connect(), connect()]);
+
+    const consumed: CapturedChange[] = [];
+    let writing = true;
+    const reader = (async () => {
+      while (writing) consumed.push(...(await drain(capture, 7)));
+    })();
+    await Promise.all(
+      writers.map(async (writer, index) => {
+        for (let i = 0; i < 25; i += 1) {
+          await writer.query('BEGIN');
+          await writer.query(`UPDATE contacts SET score = score + 1 WHERE id = $1`, [1 + (index % 2)]);
+          await writer.query('COMMIT');
+        }
+      }),
+    );
+    writing = false;
+    await reader;
+    consumed.push(...(await drain(capture)));
+
+    for (const recordId of ['1', '2']) {
+      const scores = consumed
+        .filter((c) => c.recordId === recordId)
+        .map((c) => [c.before?.['score'], c.after?.['score']]);
+      expect(scores).toEqual(Array.from({ length: 50 }, (_, i) => [i, i + 1]));
+    }
+  });
+
+  it('waitForChanges wakes on a commit, times out when idle, and stops on abort', async () => {
+    const { pool, capture } = await setup();
+    // The first wait connects the listener, which wakes once for anything sent before it listened.
+    await capture.waitForChanges(5_000);
+
+    expect(await capture.waitForChanges(100)).toBe('timeout');
+
+    const waiting = capture.waitForChanges(10_000);
+    await pool.query(`INSERT INTO contacts (email) VALUES ('ada@example.com')`);
+    expect(await waiting).toBe('notified');
+
+    const controller = new AbortController();
+    const aborted = capture.waitForChanges(10_000, controller.signal);
+    controller.abort();
+    expect(await aborted).toBe('aborted');
+  });
+
+  it('listens again after the listen connection is dropped, and reports the drop', async () => {
+    const { pool, capture, listenerErrors } = await setup();
+    await capture.waitForChanges(5_000);
+    const listenerPid = async (): Promise<number | undefined> => {
+      const { rows } = await pool.query(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = 'tandem-change-listener' AND datname = current_database()`,
+      );
+      return rows[0]?.pid;
+    };
+    const firstPid = await listenerPid();
+    await pool.query('SELECT pg_terminate_backend($1)', [firstPid]);
+
+    await eventually(() => expect(listenerErrors.length).toBeGreaterThan(0));
+    await eventually(async () => {
+      const pid = await listenerPid();
+      expect(pid).toBeDefined();
+      expect(pid).not.toBe(firstPid);
+    });
+    // Take the wake-up the reconnect gives, so that the next one can only come from a notification.
+    await capture.waitForChanges(100);
+    expect(await capture.waitForChanges(100)).toBe('timeout');
+    const waiting = capture.waitForChanges(10_000);
+    await pool.query(`INSERT INTO contacts (email) VALUES ('ada@example.com')`);
+    expect(await waiting).toBe('notified');
+  });
+
+  it('lets a role without rights on schema tandem write the watched table, and captures it', async () => {
+    const { db, pool, capture } = await setup();
+    const role = `app_${uniqueSuffix()}`;
+    await pool.query(`CREATE ROLE ${role} LOGIN`);
+    cleanups.push(async () => {
+      await pool.query(`DROP OWNED BY ${role}`);
+      await pool.query(`DROP ROLE ${role}`);
+    });
+    await pool.query(`GRANT INSERT, SELECT ON contacts TO ${role}; GRANT USAGE ON SEQUENCE contacts_id_seq TO ${role}`);
+    const url = new URL(db.url);
+    url.username = role;
+    const app = new Client({ connectionString: url.toString() });
+    await app.connect();
+    cleanups.push(() => app.end());
+
+    await app.query(`INSERT INTO contacts (email) VALUES ('app@example.com')`);
+
+    await expect(app.query('SELECT * FROM tandem.changes')).rejects.toThrow(/permission denied/);
+    expect((await capture.readBatch(10)).map((c) => c.after?.['email'])).toEqual(['app@example.com']);
+  });
+});

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { createTempDatabase } from '@tandem/testing';
+import { Pool } from 'pg';
+import { PostgresChangeCapture } from './change-capture.service';
+import { PostgresApplier, type ApplyCommandInput } from './postgres-applier.service';
+import { PostgresSystemError, PostgresSystemErrorCode } from './postgres-system.error';
+import type { PostgresTableInput } from './postgres-table.schema';
+
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(table: Partial<PostgresTableInput> = {}): Promise<{ pool: Pool; applier: PostgresApplier }> {
+  const db = await createTempDatabase('pg_applier');
+  cleanups.push(() => db.drop());
+  const pool = new Pool({ connectionString: db.url, max: 4 });
+  cleanups.push(() => pool.end());
+  await pool.query(`CREATE TABLE contacts (
+    id bigserial PRIMARY KEY,
+    email text NOT NULL UNIQUE,
+    name text,
+    score int,
+    vip boolean,
+    deleted_at timestamptz
+  )`);
+  const applier = new PostgresApplier({ pool, table: { table: 'contacts', ...table } });
+  await applier.install();
+  return { pool, applier };
+}
+
+let commandNumber = 0;
+function command(overrides: Partial<ApplyCommandInput> & Pick<ApplyCommandInput, 'entityId'>): ApplyCommandInput {
+  commandNumber += 1;
+  return { commandId: `cmd-${commandNumber}`, recordId: null, operation: 'upsert', version: 1, fields: {}, ...overrides };
+}
+
+async function rows(pool: Pool): Promise<Array<Record<string, unknown>>> {
+  const result = await pool.query('SELECT id::text AS id, email, name, score, vip, deleted_at FROM contacts ORDER BY id');
+  return result.rows;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('PostgresApplier', () => {
+  it('creates a row, then updates the same record when the entity comes back without a record id', async () => {
+    const { pool, applier } = await setup();
+    const entityId = randomUUID();
+
+    const [created] = await applier.apply([
+      command({ entityId, version: 1, fields: { email: 'ada@example.com', score: '7', vip: true } }),
+    ]);
+    const [updated] = await applier.apply([command({ entityId, version: 2, fields: { name: 'Ada' } })]);
+
+    expect(created).toMatchObject({
+      outcome: 'applied',
+      recordId: '1',
+      fields: { email: 'ada@example.com', score: 7, vip: true },
+      error: null,
+    });
+    expect(updated).toMatchObject({ outcome: 'applied', recordId: '1', fields: { name: 'Ada' } });
+    expect(await rows(pool)).toEqual([
+      { id: '1', email: 'ada@example.com', name: 'Ada', score: 7, vip: true, deleted_at: null },
+    ]);
+    const applied = await pool.query('SELECT entity_id::text, record_id, version::int, command_id FROM tandem.applied');
+    expect(applied.rows).toEqual([
+      { entity_id: entityId, record_id: '1', version: 2, command_id: updated!.commandId },
+    ]);
+  });
+
+  it('updates the record named by the command', async () => {
+    const { pool, applier } = await setup();
+    await pool.query(`INSERT INTO contacts (email, name) VALUES ('grace@example.com', 'G')`);
+
+    const [outcome] = await applier.apply([
+      command({ entityId: randomUUID(), recordId: '1', fields: { name: 'Grace', score: null } }),
+    ]);
+
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '1', fields: { name: 'Grace', score: null } });
+    expect(await rows(pool)).toMatchObject([{ id: '1', name: 'Grace' }]);
+  });
+
+  it('gives the same command twice one effect, within a batch and across batches', async () => {
+    const { pool, applier } = await setup();
+    const create = command({ entityId: randomUUID(), fields: { email: 'ada@example.com' } });
+
+    const first = await applier.apply([create, create]);
+    const again = await applier.apply([create]);
+
+    expect(first.map((o) => o.outcome)).toEqual(['applied', 'stale']);
+    expect(again).toEqual([{ commandId: create.commandId, recordId: '1', outcome: 'stale', fields: {}, error: null }]);
+    expect(await rows(pool)).toHaveLength(1);
+  });
+
+  it('skips a command older than what is applied', async () => {
+    const { pool, applier } = await setup();
+    const entityId = randomUUID();
+    await applier.apply([command({ entityId, version: 3, fields: { email: 'ada@example.com', name: 'new' } })]);
+
+    const [outcome] = await applier.apply([command({ entityId, version: 2, fields: { name: 'old' } })]);
+
+    expect(outcome).toMatchObject({ outcome: 'stale', recordId: '1', fields: {} });
+    expect(await rows(pool)).toMatchObject([{ name: 'new' }]);
+  });
+
+  it('applies several commands for one entity in one batch in order', async () => {
+    const { pool, applier } = await setup();
+    const entityId = randomUUID();
+
+    const outcomes = await applier.apply([
+      command({ entityId, version: 1, fields: { email: 'ada@example.com', score: 1 } }),
+      command({ entityId, version: 2, fields: { score: 2 } }),
+      command({ entityId, version: 3, fields: { score: 3 } }),
+    ]);
+
+    expect(outcomes.map((o) => [o.outcome, o.recordId])).toEqual([
+      ['applied', '1'],
+      ['applied', '1'],
+      ['applied', '1'],
+    ]);
+    expect(await rows(pool)).toMatchObject([{ id: '1', score: 3 }]);
+  });
+
+  it('deletes rows when no soft-delete column is configured', async () => {
+    const { pool, applier } = await setup();
+    const entityId = randomUUID();
+    await applier.apply([command({ entityId, version: 1, fields: { email: 'ada@example.com' } })]);
+
+    const [outcome] = await applier.apply([command({ entityId, version: 2, operation: 'delete' })]);
+    const [missingAlready] = await applier.apply([command({ entityId, version: 3, operation: 'delete' })]);
+
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '1', error: null });
+    expect(missingAlready).toMatchObject({ outcome: 'applied', recordId: '1' });
+    expect(await rows(pool)).toEqual([]);
+  });
+
+  it('soft-deletes by stamping the configured column, keeping the first stamp', async () => {
+    const { pool, applier } = await setup({ softDeleteColumn: 'deleted_at' });
+    const entityId = randomUUID();
+    await applier.apply([command({ entityId, version: 1, fields: { email: 'ada@example.com' } })]);
+
+    await applier.apply([command({ entityId, version: 2, operation: 'delete' })]);
+    const [firstStamp] = await rows(pool);
+    await applier.apply([command({ entityId, version: 3, operation: 'delete' })]);
+
+    expect(firstStamp!['deleted_at']).toBeInstanceOf(Date);
+    expect(await rows(pool)).toEqual([firstStamp]);
+  });
+
+  it('fails only the commands that violate constraints or name unknown columns; the rest commit', async () => {
+    const { pool, applier } = await setup();
+    await pool.query(`INSERT INTO contacts (email) VALUES ('taken@example.com')`);
+
+    const outcomes = await applier.apply([
+      command({ entityId: randomUUID(), fields: { email: 'one@example.com' } }),
+      command({ entityId: randomUUID(), fields: { name: 'no email' } }),
+      command({ entityId: randomUUID(), fields: { email: 'taken@example.com' } }),
+      command({ entityId: randomUUID(), fields: { email: 'x@example.com', nickname: 'x' } }),
+      command({ entityId: randomUUID(), fields: { email: 'y@example.com', score: 'lots' } }),
+      command({ entityId: randomUUID(), recordId: '999', fields: { name: 'ghost' } }),
+      command({ entityId: randomUUID(), fields: { email: 'two@example.com' } }),
+    ]);
+
+    expect(outcomes.map((o) => [o.outcome, o.error?.code ?? null])).toEqual([
+      ['applied', null],
+      ['failed', 'not_null_violation'],
+      ['failed', 'unique_violation'],
+      ['failed', 'unknown_column'],
+      ['failed', 'invalid_text_representation'],
+      ['failed', 'record_missing'],
+      ['applied', null],
+    ]);
+    expect(outcomes[1]!.error).toEqual({
+      code: 'not_null_violation',
+      message: expect.stringContaining('"email"'),
+      retryable: false,
+    });
+    expect(outcomes[3]!.error!.message).toContain('nickname');
+    expect((await rows(pool)).map((row) => row['email'])).toEqual([
+      'taken@example.com',
+      'one@example.com',
+      'two@example.com',
+    ]);
+    const applied = await pool.query('SELECT count(*)::int AS n FROM tandem.applied');
+    expect(applied.rows[0].n).toBe(2);
+  });
+
+  it('throws a retryable error when the database is unreachable', async () => {
+    const pool = new Pool({ host: '127.0.0.1', port: await closedPort(), user: 'postgres', database: 'postgres' });
+    cleanups.push(() => pool.end());
+    const applier = new PostgresApplier({ pool, table: { table: 'contacts' } });
+
+    const failure = await applier.apply([command({ entityId: randomUUID(), fields: { email: 'a' } })]).catch((e) => e);
+
+    expect(failure).toBeInstanceOf(PostgresSystemError);
+    expect(failure).toMatchObject({ code: PostgresSystemErrorCode.Unavailable, retryable: true });
+    await expect(applier.install()).rejects.toMatchObject({ retryable: true });
+  });
+
+  it('commits nothing of a batch whose connection dies midway, and throws retryable', async () => {
+    const { pool, applier } = await setup();
+    // The server ends this very session when it sees the poison row, as a crash or failover would.
+    await pool.query(`CREATE FUNCTION kill_session() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.email = 'poison' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+        RETURN NEW;
+      END $$`);
+    await pool.query('CREATE TRIGGER kill_session BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION kill_session()');
+
+    const failure = await applier
+      .apply([
+        command({ entityId: randomUUID(), fields: { email: 'first@example.com' } }),
+        command({ entityId: randomUUID(), fields: { email: 'poison' } }),
+      ])
+      .catch((e) => e);
+
+    expect(failure).toMatchObject({ code: PostgresSystemErrorCode.Unavailable, retryable: true });
+    expect(await rows(pool)).toEqual([]);
+    expect((await pool.query('SELECT count(*)::int AS n FROM tandem.applied')).rows[0].n).toBe(0);
+  });
+
+  it('lets its writes be captured when capture is installed on the same table', async () => {
+    const { pool, applier } = await setup();
+    const capture = new PostgresChangeCapture({
+      pool,
+      table: { table: 'contacts' },
+      onListenerError: (error) => {
+        throw error;
+      },
+    });
+    cleanups.push(() => capture.close());
+    await capture.install();
+    const entityId = randomUUID();
+
+    await applier.apply([
+      command({ entityId, version: 1, fields: { email: 'ada@example.com' } }),
+      command({ entityId, version: 2, fields: { name: 'Ada' } }),
+    ]);
+
+    const changes = await capture.readBatch(10);
+    expect(changes.map((c) => [c.operation, c.recordId])).toEqual([
+      ['insert', '1'],
+      ['update', '1'],
+    ]);
+    expect(changes[1]!.after).toMatchObject({ email: 'ada@example.com', name: 'Ada' });
+  });
+});

@@ -1,0 +1,291 @@
+import type { ApplyCommand, FieldValue, FieldValues } from '@tandem/contracts';
+import type { Pool, PoolClient } from 'pg';
+import {
+  APPLIED_DDL,
+  deleteStatement,
+  insertStatement,
+  updateStatement,
+  type AppliedMark,
+  type WriteStatement,
+} from './apply-statement.util';
+import { connectClient, releaseAfterFailure, releaseClient, runQuery, withTransaction } from './pg-client.util';
+import { classifyPostgresFailure, sqlStateCode, toPostgresSystemError } from './postgres-failure.util';
+import type { PostgresTable, PostgresTableInput } from './postgres-table.schema';
+import { tableKey } from './sql-identifier.util';
+import { parseTableConfig } from './table-config.util';
+import { readTableColumns } from './table-columns.util';
+import { prepareTandemSchema } from './tandem-schema.util';
+
+/** The `data` of an `ApplyCommand` this adapter needs, with the envelope's eventId as `commandId`. */
+export type ApplyCommandInput = Pick<ApplyCommand['data'], 'entityId' | 'recordId' | 'operation' | 'version' | 'fields'> & {
+  commandId: string;
+};
+
+/** Why a single command failed without a SQLSTATE; SQL failures use the condition name instead. */
+export enum ApplyFailureCode {
+  /** A field names a column the table does not have. */
+  UnknownColumn = 'unknown_column',
+  /** The record to update no longer exists; the reconciler decides whether to re-create it. */
+  RecordMissing = 'record_missing',
+  /** The command itself is malformed (entity id, version or a value). */
+  InvalidCommand = 'invalid_command',
+}
+
+export interface ApplyOutcomeError {
+  /** An `ApplyFailureCode` or a SQLSTATE condition name such as `not_null_violation`. */
+  code: string;
+  message: string;
+  /** Failures that a retry could fix make the whole batch throw instead. */
+  retryable: false;
+}
+
+export interface ApplyOutcome {
+  commandId: string;
+  recordId: string | null;
+  /** `stale`: the target already has this version or a newer one, so nothing was written. */
+  outcome: 'applied' | 'stale' | 'failed';
+  /** What the row now holds for the columns the command wrote; empty when nothing was written. */
+  fields: FieldValues;
+  error: ApplyOutcomeError | null;
+}
+
+export interface PostgresApplierOptions {
+  /** The target database; owned by the caller, who also handles its idle-client `error` events. */
+  pool: Pool;
+  table: PostgresTableInput;
+}
+
+/** What a write statement returns: the record's id and, for upserts, the row as jsonb. */
+interface WrittenRow {
+  record_id: string;
+  row: Record<string, unknown> | null;
+}
+
+interface EntityState {
+  recordId: string;
+  version: number;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The savepoint each command runs under. Releasing the previous one and setting the next share one
+ * round trip, and COMMIT releases the last: two round trips per command instead of three.
+ */
+class CommandSavepoint {
+  private static readonly NAME = 'tandem_command';
+  private held = false;
+
+  constructor(private readonly client: PoolClient) {}
+
+  async set(doing: string): Promise<void> {
+    const name = CommandSavepoint.NAME;
+    await runQuery(this.client, doing, this.held ? `RELEASE SAVEPOINT ${name}; SAVEPOINT ${name}` : `SAVEPOINT ${name}`);
+    this.held = true;
+  }
+
+  /** Undoes the current command; the savepoint stays set until the next `set` releases it. */
+  async rollback(doing: string): Promise<void> {
+    await runQuery(this.client, doing, `ROLLBACK TO SAVEPOINT ${CommandSavepoint.NAME}`);
+  }
+}
+
+/**
+ * Writes apply commands into one table, idempotently: each entity's last applied version and
+ * record id live in `tandem.applied`, written in the same statement as the row, so a redelivered or
+ * older command is `stale` and a retried create never makes a second row.
+ */
+export class PostgresApplier {
+  private readonly pool: Pool;
+  private readonly table: PostgresTable;
+  private readonly key: string;
+  private columns: ReadonlySet<string> | null = null;
+
+  constructor(options: PostgresApplierOptions) {
+    this.pool = options.pool;
+    this.table = parseTableConfig(options.table);
+    this.key = tableKey(this.table);
+  }
+
+  /** Creates `tandem.applied` and reads the table's columns; safe to run on every start. */
+  async install(): Promise<void> {
+    await withTransaction(this.pool, `installing the applier on ${this.key}`, async (client) => {
+      await prepareTandemSchema(client);
+      await runQuery(client, 'creating tandem.applied', APPLIED_DDL);
+      this.columns = await readTableColumns(client, this.table, this.requiredColumns());
+    });
+  }
+
+  /**
+   * Applies a batch in one transaction, one savepoint per command, and returns an outcome per command
+   * in input order. Throws a retryable `PostgresSystemError` (nothing committed) when the connection
+   * fails or the server aborts the transaction for contention.
+   */
+  async apply(commands: readonly ApplyCommandInput[]): Promise<ApplyOutcome[]> {
+    if (commands.length === 0) return [];
+    const columns = this.columns ?? (await this.loadColumns());
+    const rejections = commands.map((command) => validateCommand(command, columns));
+    const entityIds = [
+      ...new Set(commands.filter((_, index) => rejections[index] === null).map((c) => c.entityId.toLowerCase())),
+    ];
+    const doing = `applying ${commands.length} commands to ${this.key}`;
+    const client = await connectClient(this.pool, doing);
+    try {
+      await runQuery(client, doing, 'BEGIN');
+      const entities = await this.lockEntities(client, entityIds, doing);
+      const savepoint = new CommandSavepoint(client);
+      const outcomes: ApplyOutcome[] = [];
+      for (const [index, command] of commands.entries()) {
+        const rejection = rejections[index] ?? null;
+        outcomes.push(rejection ?? (await this.applyOne(client, savepoint, command, entities)));
+      }
+      await runQuery(client, doing, 'COMMIT');
+      releaseClient(client);
+      return outcomes;
+    } catch (error) {
+      await releaseAfterFailure(client);
+      throw error;
+    }
+  }
+
+  private requiredColumns(): string[] {
+    const { idColumn, softDeleteColumn } = this.table;
+    return softDeleteColumn === undefined ? [idColumn] : [idColumn, softDeleteColumn];
+  }
+
+  private async loadColumns(): Promise<ReadonlySet<string>> {
+    this.columns = await readTableColumns(this.pool, this.table, this.requiredColumns());
+    return this.columns;
+  }
+
+  /**
+   * Serializes appliers working on the same entities (two replicas handed the same redelivered
+   * create would otherwise both insert), then reads what is already applied for the whole batch.
+   * Locks are taken in id order so that two batches cannot deadlock on each other.
+   */
+  private async lockEntities(client: PoolClient, entityIds: string[], doing: string): Promise<Map<string, EntityState>> {
+    const entities = new Map<string, EntityState>();
+    if (entityIds.length === 0) return entities;
+    await runQuery(
+      client,
+      doing,
+      `SELECT pg_advisory_xact_lock(hashtextextended(id, 0))
+         FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS id ORDER BY id) AS ids`,
+      [entityIds],
+    );
+    // A separate statement, so that it reads with a snapshot taken after the locks were granted.
+    const { rows } = await runQuery<{ entity_id: string; record_id: string; version: string }>(
+      client,
+      doing,
+      'SELECT entity_id::text, record_id, version::text FROM tandem.applied WHERE entity_id = ANY($1::uuid[])',
+      [entityIds],
+    );
+    for (const row of rows) entities.set(row.entity_id, { recordId: row.record_id, version: Number(row.version) });
+    return entities;
+  }
+
+  private async applyOne(
+    client: PoolClient,
+    savepoint: CommandSavepoint,
+    command: ApplyCommandInput,
+    entities: Map<string, EntityState>,
+  ): Promise<ApplyOutcome> {
+    const entityId = command.entityId.toLowerCase();
+    const known = entities.get(entityId);
+    if (known && command.version <= known.version) {
+      return { commandId: command.commandId, recordId: known.recordId, outcome: 'stale', fields: {}, error: null };
+    }
+    const recordId = command.recordId ?? known?.recordId ?? null;
+    const mark: AppliedMark = { entityId, version: command.version, commandId: command.commandId };
+    const fields = Object.entries(command.fields);
+    let statement: WriteStatement;
+    if (command.operation === 'delete') {
+      // Never created here and no record named: the record is already absent, which is what was asked.
+      if (recordId === null) return applied(command, null, {});
+      statement = deleteStatement(this.table, recordId, mark);
+    } else {
+      statement =
+        recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark);
+    }
+
+    await savepoint.set(`setting a savepoint for command ${command.commandId}`);
+    let row: WrittenRow | undefined;
+    try {
+      const result = await client.query<WrittenRow>(statement.text, statement.values);
+      row = result.rows[0];
+      // A create for an entity whose earlier record was deleted here since: make a new record.
+      if (!row && command.operation === 'upsert' && command.recordId === null && recordId !== null) {
+        const insert = insertStatement(this.table, fields, mark);
+        row = (await client.query<WrittenRow>(insert.text, insert.values)).rows[0];
+      }
+    } catch (error) {
+      const failure = classifyPostgresFailure(error);
+      if (failure.kind !== 'rejected' || failure.sqlState === null) {
+        throw toPostgresSystemError(error, `applying command ${command.commandId}`);
+      }
+      await savepoint.rollback(`rolling back command ${command.commandId}`);
+      return failed(command, recordId, sqlStateCode(failure.sqlState), failure.message);
+    }
+
+    if (!row) {
+      return failed(command, recordId, ApplyFailureCode.RecordMissing, `record ${recordId} does not exist in ${this.key}`);
+    }
+    entities.set(entityId, { recordId: row.record_id, version: command.version });
+    const written: FieldValues = {};
+    if (command.operation === 'upsert' && row.row) {
+      for (const [column] of fields) written[column] = toFieldValue(row.row[column]);
+    }
+    return applied(command, row.record_id, written);
+  }
+}
+
+/** Checks what can be checked without the database; a rejected command never reaches SQL. */
+function validateCommand(command: ApplyCommandInput, columns: ReadonlySet<string>): ApplyOutcome | null {
+  if (!UUID_PATTERN.test(command.entityId)) {
+    return invalidCommand(command, `entity id ${command.entityId} is not a uuid`);
+  }
+  if (!Number.isSafeInteger(command.version) || command.version < 1) {
+    return invalidCommand(command, `version ${command.version} is not a positive integer`);
+  }
+  if (command.recordId === '') {
+    return invalidCommand(command, 'record id is empty');
+  }
+  if (command.operation === 'delete') return null;
+  const unknown = Object.keys(command.fields).filter((column) => !columns.has(column));
+  if (unknown.length > 0) {
+    return failed(command, command.recordId, ApplyFailureCode.UnknownColumn, `unknown column ${unknown.join(', ')}`);
+  }
+  const badValue = Object.entries(command.fields).find(([, value]) => !isFieldValue(value));
+  if (badValue) {
+    return invalidCommand(command, `value of ${badValue[0]} is not a finite scalar`);
+  }
+  return null;
+}
+
+function isFieldValue(value: unknown): value is FieldValue {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+/** Row values come from jsonb: scalars stay as they are, arrays and objects (json columns) become text. */
+function toFieldValue(value: unknown): FieldValue {
+  if (value === undefined) return null;
+  return isFieldValue(value) ? value : JSON.stringify(value);
+}
+
+function applied(command: ApplyCommandInput, recordId: string | null, fields: FieldValues): ApplyOutcome {
+  return { commandId: command.commandId, recordId, outcome: 'applied', fields, error: null };
+}
+
+function failed(command: ApplyCommandInput, recordId: string | null, code: string, message: string): ApplyOutcome {
+  const error: ApplyOutcomeError = { code, message, retryable: false };
+  return { commandId: command.commandId, recordId, outcome: 'failed', fields: {}, error };
+}
+
+function invalidCommand(command: ApplyCommandInput, message: string): ApplyOutcome {
+  return failed(command, command.recordId || null, ApplyFailureCode.InvalidCommand, message);
+}
