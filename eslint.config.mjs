@@ -12,9 +12,9 @@ const depConstraints = [
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', 'type:infra', 'type:adapter', 'type:feature', 'type:testing'] },
-  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:infra', 'type:domain', 'type:feature', 'type:adapter'] },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:infra', 'type:domain', 'type:feature', 'type:adapter', 'type:testing'] },
   { sourceTag: 'system:shared', onlyDependOnLibsWithTags: ['system:shared'] },
-  { sourceTag: 'system:all', onlyDependOnLibsWithTags: ['system:shared', 'system:postgres', 'system:hubspot'] },
+  { sourceTag: 'system:all', onlyDependOnLibsWithTags: ['system:shared', 'system:postgres', 'system:hubspot', 'system:all'] },
   { sourceTag: 'system:postgres', onlyDependOnLibsWithTags: ['system:shared', 'system:postgres'] },
   { sourceTag: 'system:hubspot', onlyDependOnLibsWithTags: ['system:shared', 'system:hubspot'] },
 ];

@@ -9,7 +9,7 @@ echo "== typecheck"; npx tsc -p tsconfig.json
 echo "== lint"
 # The module-boundary rule reads the Nx project graph; build it first so the rule really runs.
 NX_DAEMON=false npx nx show projects >/dev/null
-npx eslint apps libs
+npx eslint apps libs tools
 echo "== unit"; npx jest -c jest.unit.config.js
 
 bash scripts/services.sh

@@ -6,8 +6,7 @@ import { createTempDatabase, eventually, TEST_KAFKA_BROKERS, uniqueSuffix, type 
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from './fixtures/crm-customer.fixture';
-import { ServiceStack } from './service-stack';
+import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -1,7 +1,6 @@
 import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from './fixtures/crm-customer.fixture';
-import { ServiceStack } from './service-stack';
+import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
 
 const CONTACTS = 1_000;
 const UPDATE_ROUNDS = 4;

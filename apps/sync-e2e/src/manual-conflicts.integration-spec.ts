@@ -1,7 +1,7 @@
 import { ConflictLogRepository } from '@tandem/state';
 import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from './fixtures/crm-customer.fixture';
+import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from '@tandem/local-stack';
 import { PipelineHarness } from './pipeline-harness';
 
 describe('conflicts that wait for a person', () => {

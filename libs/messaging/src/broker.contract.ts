@@ -42,6 +42,20 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       await consumer.stop();
     });
 
+    it('accepts one send far larger than a broker request', async () => {
+      const topic = await freshTopic(1);
+      const producer = await broker.producer();
+      const big = Array.from({ length: 3_000 }, (_, index) => ({ key: 'same', value: `${index}:${'x'.repeat(1_000)}` }));
+      await producer.send(topic, big);
+      let received = 0;
+      const consumer = broker.consumer({ groupId: `g-${uniqueSuffix()}`, topics: [topic] });
+      await consumer.start(async (batch) => {
+        received += batch.records.length;
+      });
+      await eventually(() => expect(received).toBe(3_000));
+      await consumer.stop();
+    });
+
     it('redelivers a failed batch and commits only what succeeded', async () => {
       const topic = await freshTopic(1);
       const groupId = `g-${uniqueSuffix()}`;

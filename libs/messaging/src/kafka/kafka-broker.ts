@@ -11,6 +11,9 @@ import type {
 } from '../broker.interface';
 import type { MessagingLogger } from '../messaging-logger';
 
+/** Well under the broker's default 1 MiB `message.max.bytes`, whatever the partitioning. */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
 export interface KafkaBrokerOptions {
   clientId: string;
   brokers: string[];
@@ -67,12 +70,15 @@ export class KafkaBroker implements Broker {
     this.producers.push(producer);
     return {
       send: async (topic: string, records: OutgoingRecord[]) => {
-        if (records.length === 0) return;
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: records.map((record) => ({ key: record.key, value: record.value, headers: record.headers ?? {} })),
-        });
+        // kafkajs puts a partition's records in one batch, which the broker refuses above its
+        // message size limit: large outputs go in requests of bounded size, in order.
+        for (const chunk of chunksBySize(records, MAX_REQUEST_BYTES)) {
+          await producer.send({
+            topic,
+            acks: -1,
+            messages: chunk.map((record) => ({ key: record.key, value: record.value, headers: record.headers ?? {} })),
+          });
+        }
       },
     };
   }
@@ -210,4 +216,20 @@ function headersOf(headers: Record<string, Buffer | string | (Buffer | string)[]
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function* chunksBySize(records: OutgoingRecord[], maxBytes: number): Generator<OutgoingRecord[]> {
+  let chunk: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = record.key.length + record.value.length + 64;
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(record);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs a benchmark with what it needs: PostgreSQL, Redis and the project's Kafka broker (stopped again
+# if this script started it). The benchmark's last line on stdout is its JSON result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TZ=UTC KAFKAJS_NO_PARTITIONER_WARNING=1
+bash scripts/services.sh >&2
+started_kafka=0
+if ! (REPO_ROOT="$PWD" && source scripts/kafka/common.sh && kafka_answers); then
+  bash scripts/kafka/start.sh >&2
+  started_kafka=1
+fi
+trap '[ "$started_kafka" = 1 ] && bash scripts/kafka/stop.sh >&2' EXIT
+node -r @swc-node/register "$1"

@@ -1,0 +1,153 @@
+import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+
+/**
+ * Two PostgreSQL databases kept in sync by the services as separate processes on the real broker.
+ * Phase 1 measures sustained throughput (inserts as fast as the CRM takes them); phase 2 measures
+ * commit-to-commit latency at half the target rate. Lost and duplicated are counted by reading both
+ * databases. Progress goes to stderr; the last line on stdout is the result.
+ */
+const THROUGHPUT_CHANGES = Number(process.env['BENCH_CHANGES'] ?? 30_000);
+const LATENCY_RATE_PER_S = Number(process.env['BENCH_LATENCY_RATE'] ?? 2_500);
+const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 10);
+const TICK_MS = 100;
+
+const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+/** Every write the applier makes in the customer database, stamped inside its transaction. */
+const ARRIVALS = `
+  CREATE UNLOGGED TABLE arrivals (email text, phone text, at timestamptz NOT NULL DEFAULT clock_timestamp());
+  CREATE FUNCTION log_arrival() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN INSERT INTO arrivals (email, phone) VALUES (NEW.email_address, NEW.phone); RETURN NULL; END $$;
+  CREATE TRIGGER log_arrival AFTER INSERT OR UPDATE ON contacts FOR EACH ROW EXECUTE FUNCTION log_arrival();`;
+
+async function main(): Promise<void> {
+  const dbs: TempDatabase[] = await Promise.all(['bench_tandem', 'bench_crm', 'bench_customer'].map((name) => createTempDatabase(name)));
+  const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
+  const crm = new Client({ connectionString: crmDb.url });
+  const customer = new Client({ connectionString: customerDb.url });
+  await Promise.all([crm.connect(), customer.connect()]);
+  await crm.query(CRM_TABLE);
+  await customer.query(CUSTOMER_TABLE);
+  await customer.query(ARRIVALS);
+  const stack = new ServiceStack(tandem.url, crmCustomerSync(), [
+    { id: 'crm', url: crmDb.url },
+    { id: 'customer', url: customerDb.url },
+  ], { LOG_LEVEL: 'warn' });
+  try {
+    say('starting reconciler, connectors and appliers');
+    await stack.start();
+
+    say(`phase 1: ${THROUGHPUT_CHANGES} inserts as fast as the CRM takes them`);
+    const started = Date.now();
+    for (let done = 0; done < THROUGHPUT_CHANGES; done += 1_000) {
+      const count = Math.min(1_000, THROUGHPUT_CHANGES - done);
+      await crm.query(
+        `INSERT INTO contacts (full_name, email, phone) SELECT 'Person ' || i, 'p' || i || '@example.com', '0' FROM generate_series($1::int, $2::int) AS i`,
+        [done + 1, done + count],
+      );
+    }
+    say(`  written to the CRM in ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the customer database`);
+    const lastArrival = await waitForArrivals(customer, THROUGHPUT_CHANGES, started);
+    const seconds = (lastArrival - started) / 1000;
+    say(`  ${THROUGHPUT_CHANGES} changes in ${seconds.toFixed(2)} s`);
+
+    say(`phase 2: ${LATENCY_RATE_PER_S} updates/s for ${LATENCY_SECONDS} s`);
+    const perTick = Math.round((LATENCY_RATE_PER_S * TICK_MS) / 1000);
+    const ticks = Math.round((LATENCY_SECONDS * 1000) / TICK_MS);
+    const committedAt = new Map<string, number>();
+    const phaseStart = Date.now();
+    for (let tick = 0; tick < ticks; tick += 1) {
+      const first = ((tick * perTick) % THROUGHPUT_CHANGES) + 1;
+      const token = `t${tick}`;
+      await crm.query(`UPDATE contacts SET phone = $1 WHERE id BETWEEN $2 AND $3`, [token, first, first + perTick - 1]);
+      committedAt.set(token, Date.now());
+      const wait = phaseStart + (tick + 1) * TICK_MS - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (tick % 20 === 19) say(`  ${(tick + 1) * perTick} updates written`);
+    }
+    const latencyChanges = ticks * perTick;
+    await waitForArrivals(customer, THROUGHPUT_CHANGES + latencyChanges, phaseStart);
+    const { rows: arrivals } = await customer.query<{ phone: string; at: Date }>(`SELECT phone, at FROM arrivals WHERE phone LIKE 't%'`);
+    const latencies = arrivals.map((row) => row.at.getTime() - committedAt.get(row.phone)!).sort((a, b) => a - b);
+
+    say('checking both databases');
+    const { lost, duplicated } = await compare(crm, customer);
+    const result = {
+      changes: THROUGHPUT_CHANGES,
+      seconds: round(seconds),
+      throughput_per_s: Math.round(THROUGHPUT_CHANGES / seconds),
+      p50_ms: percentile(latencies, 0.5),
+      p99_ms: percentile(latencies, 0.99),
+      max_rss_mb: Math.max(...stack.services().map((service) => peakRssMb(service.pid))),
+      lost,
+      duplicated,
+    };
+    say(`latency measured over ${latencies.length} updates at ${LATENCY_RATE_PER_S}/s; peak RSS per service: ${stack.services().map((s) => `${s.name.replace(`${stack.prefix}-`, '')} ${peakRssMb(s.pid)} MB`).join(', ')}`);
+    console.log(JSON.stringify(result));
+  } finally {
+    await stack.stop();
+    await Promise.all([crm.end(), customer.end()]);
+    await Promise.all(dbs.map((db) => db.drop()));
+  }
+}
+
+/** Resolves with the time of the arrival that made the count, polling the customer database. */
+async function waitForArrivals(customer: Client, count: number, since: number): Promise<number> {
+  let lastReport = 0;
+  return eventually(
+    async () => {
+      const { rows } = await customer.query<{ n: string; last: Date | null }>(`SELECT count(*) AS n, max(at) AS last FROM arrivals`);
+      const arrived = Number(rows[0]!.n);
+      if (Date.now() - lastReport > 2_000) {
+        lastReport = Date.now();
+        say(`  ${arrived} of ${count} arrived after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+      }
+      if (arrived < count) throw new Error(`${arrived} of ${count} changes arrived`);
+      return rows[0]!.last!.getTime();
+    },
+    { timeoutMs: 600_000, intervalMs: 200 },
+  );
+}
+
+/** Reads both databases directly: every CRM contact must be in the customer database once, equal. */
+async function compare(crm: Client, customer: Client): Promise<{ lost: number; duplicated: number }> {
+  const { rows: source } = await crm.query<{ email: string; phone: string }>(`SELECT email, phone FROM contacts`);
+  const { rows: target } = await customer.query<{ email_address: string; phone: string }>(`SELECT email_address, phone FROM contacts`);
+  const byEmail = new Map<string, string[]>();
+  for (const row of target) byEmail.set(row.email_address, [...(byEmail.get(row.email_address) ?? []), row.phone]);
+  let lost = 0;
+  let duplicated = 0;
+  for (const row of source) {
+    const copies = byEmail.get(row.email) ?? [];
+    if (!copies.includes(row.phone)) lost += 1;
+    duplicated += Math.max(0, copies.length - 1);
+  }
+  return { lost, duplicated };
+}
+
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+    return match ? Math.round(Number(match[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
