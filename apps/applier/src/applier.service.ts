@@ -96,7 +96,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
       service: `applier-${systemId}`,
     });
     this.health.register({ name: 'target', check: async () => void (await pool.query('SELECT 1')) });
-    this.health.detail('applier', () => ({ system: systemId, breaker: breaker.state, stats: pipeline.stats, assignments: consumer.assignments() }));
+    this.health.detail('applier', () => ({ system: systemId, breaker: breaker.state, stats: pipeline.stats, timings: pipeline.timings.stages, assignments: consumer.assignments() }));
     await this.consumer.start((batch) => pipeline.handle(batch));
     this.logger.info({ system: systemId, topic: this.topics.apply(systemId) }, 'applying');
   }

@@ -62,7 +62,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     this.coordination = await createRedisCoordination(this.config.REDIS_URL);
     const pipeline = new ConnectorPipeline(this.db, sync, systemId, this.publisher, this.topics);
     this.health.register({ name: 'source', check: async () => void (await pool.query('SELECT 1')) });
-    this.health.detail('connector', () => ({ system: systemId, status: this.status, stats: pipeline.stats }));
+    this.health.detail('connector', () => ({ system: systemId, status: this.status, stats: pipeline.stats, timings: pipeline.timings.stages }));
     this.loop = this.run(capture, pipeline, `connector:${sync.config.tenantId}:${systemId}`);
   }
 

@@ -47,7 +47,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       accepted: ['change', 'apply.result', 'conflict.decision'],
       service: 'reconciler',
     });
-    this.health.detail('reconciler', () => ({ stats: pipeline.stats, assignments: consumer.assignments(), syncs: catalog.all().map((s) => s.config.id) }));
+    this.health.detail('reconciler', () => ({ stats: pipeline.stats, timings: pipeline.timings.stages, assignments: consumer.assignments(), syncs: catalog.all().map((s) => s.config.id) }));
     await this.consumer.start((batch) => pipeline.handle(batch));
     this.logger.info({ syncs: catalog.all().length, topic: this.topics.changes }, 'reconciling');
   }

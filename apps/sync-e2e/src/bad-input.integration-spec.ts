@@ -50,9 +50,14 @@ describe('bad input gets a clear error and a dead letter, and the rest flows', (
   it('dead-letters malformed messages with the reason and keeps the partition flowing', async () => {
     const producer = await broker.producer();
     const changes = topicNames(stack.prefix).changes;
-    await producer.send(changes, [
-      { key: 'acme:x', value: '{not json' },
-      { key: 'acme:x', value: JSON.stringify({ schemaVersion: 1, type: 'change', eventId: 'e1', tenantId: 'acme' }) },
+    await producer.send([
+      {
+        topic: changes,
+        records: [
+          { key: 'acme:x', value: '{not json' },
+          { key: 'acme:x', value: JSON.stringify({ schemaVersion: 1, type: 'change', eventId: 'e1', tenantId: 'acme' }) },
+        ],
+      },
     ]);
     await crm.query(`INSERT INTO contacts (full_name, email, phone) VALUES ('After Garbage', 'after@example.com', '1')`);
     await eventually(async () => expect((await customer.query(`SELECT 1 FROM contacts WHERE email_address = 'after@example.com'`)).rowCount).toBe(1));

@@ -5,6 +5,7 @@ import { eventually } from '@tandem/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const LOG_DIR = join(ROOT, '.tandem', 'test-logs');
+const DEFAULT_NODE_ARGS = '--max-old-space-size=192';
 
 /**
  * One Tandem service run as its own process, as in production: started from its main.ts, waited for
@@ -27,7 +28,10 @@ export class ServiceProcess {
 
   async start(): Promise<void> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', this.app, 'src', 'main.ts')], {
+    // Node.js flags for every service. By default the heap is capped as a deployment would size it
+    // (V8 otherwise grows it lazily under load); `--cpu-prof` and the like when profiling.
+    const nodeArgs = (process.env['TANDEM_SERVICE_NODE_ARGS'] ?? DEFAULT_NODE_ARGS).split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', join(ROOT, 'apps', this.app, 'src', 'main.ts')], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

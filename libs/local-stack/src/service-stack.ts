@@ -40,7 +40,7 @@ export class ServiceStack {
       const env = { ...base, SYSTEM_ID: system.id, SYSTEM_DATABASE_URL: system.url };
       this.connectors.set(
         system.id,
-        new ServiceProcess('connector', `${this.prefix}-connector-${system.id}`, { ...env, REDIS_URL: TEST_REDIS_URL, POLL_INTERVAL_MS: '200' }, freePort()),
+        new ServiceProcess('connector', `${this.prefix}-connector-${system.id}`, { REDIS_URL: TEST_REDIS_URL, POLL_INTERVAL_MS: '200', ...env }, freePort()),
       );
       this.appliers.set(system.id, new ServiceProcess('applier', `${this.prefix}-applier-${system.id}`, { ...env, BREAKER_RESET_MS: '1000' }, freePort()));
     }

@@ -27,7 +27,7 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
     it('delivers every record once per key in order', async () => {
       const topic = await freshTopic();
       const producer = await broker.producer();
-      await producer.send(topic, records(300, 7));
+      await producer.send([{ topic, records: records(300, 7) }]);
       const seen = new Map<string, number[]>();
       const consumer = broker.consumer({ groupId: `g-${uniqueSuffix()}`, topics: [topic] });
       await consumer.start(async (batch) => {
@@ -46,7 +46,7 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       const topic = await freshTopic(1);
       const producer = await broker.producer();
       const big = Array.from({ length: 3_000 }, (_, index) => ({ key: 'same', value: `${index}:${'x'.repeat(1_000)}` }));
-      await producer.send(topic, big);
+      await producer.send([{ topic, records: big }]);
       let received = 0;
       const consumer = broker.consumer({ groupId: `g-${uniqueSuffix()}`, topics: [topic] });
       await consumer.start(async (batch) => {
@@ -60,7 +60,7 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       const topic = await freshTopic(1);
       const groupId = `g-${uniqueSuffix()}`;
       const producer = await broker.producer();
-      await producer.send(topic, records(20, 1));
+      await producer.send([{ topic, records: records(20, 1) }]);
       let failedOnce = false;
       const handled: string[] = [];
       const first = broker.consumer({ groupId, topics: [topic], retryDelayMs: { min: 10, max: 50 } });
@@ -75,7 +75,7 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       expect(handled).toEqual(Array.from({ length: 20 }, (_, index) => String(index)));
       await first.stop();
 
-      await producer.send(topic, [{ key: 'k0', value: 'after-restart' }]);
+      await producer.send([{ topic, records: [{ key: 'k0', value: 'after-restart' }] }]);
       const resumed: InboundRecord[] = [];
       const second = broker.consumer({ groupId, topics: [topic] });
       await second.start(async (batch) => {
@@ -93,10 +93,10 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       await consumer.start(async (batch) => {
         received.push(...batch.records.map((record) => record.value?.toString() ?? ''));
       });
-      await producer.send(topic, [{ key: 'a', value: 'before' }]);
+      await producer.send([{ topic, records: [{ key: 'a', value: 'before' }] }]);
       await eventually(() => expect(received).toEqual(['before']));
       consumer.pause();
-      await producer.send(topic, [{ key: 'a', value: 'while-paused' }]);
+      await producer.send([{ topic, records: [{ key: 'a', value: 'while-paused' }] }]);
       // A paused consumer must not deliver: give it time in which it could have.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(received).toEqual(['before']);

@@ -16,6 +16,11 @@ export interface OutgoingRecord {
   headers?: Record<string, string>;
 }
 
+export interface TopicRecords {
+  topic: string;
+  records: OutgoingRecord[];
+}
+
 export interface InboundRecord {
   topic: string;
   partition: number;
@@ -57,8 +62,11 @@ export interface BatchConsumer {
 }
 
 export interface Producer {
-  /** Resolves once every record is acknowledged by all in-sync replicas. */
-  send(topic: string, records: OutgoingRecord[]): Promise<void>;
+  /**
+   * Resolves once every record is acknowledged by all in-sync replicas. Records for several topics
+   * go together, in as few requests as the broker allows; each topic's records keep their order.
+   */
+  send(batches: TopicRecords[]): Promise<void>;
 }
 
 export interface Broker {

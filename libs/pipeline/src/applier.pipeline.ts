@@ -1,6 +1,7 @@
 import type { DeadLetter, FieldValues, MessageDraft, MessageOf } from '@tandem/contracts';
 import type { MessageBatch, Publisher, TopicNames } from '@tandem/messaging';
 import { RecordErrorRepository, type SqlClient } from '@tandem/state';
+import { StageTimings } from './stage-timings.util';
 
 export interface ApplyInput {
   commandId: string;
@@ -42,6 +43,7 @@ export interface ApplierStats {
  */
 export class ApplierPipeline {
   readonly stats: ApplierStats = { commands: 0, applied: 0, stale: 0, failed: 0 };
+  readonly timings = new StageTimings();
 
   constructor(
     private readonly db: SqlClient,
@@ -56,7 +58,7 @@ export class ApplierPipeline {
   async handle(batch: MessageBatch<MessageOf<'apply.command'>>): Promise<void> {
     const mine = batch.messages.filter(({ message }) => message.data.target === this.systemId);
     const misrouted = batch.messages.filter(({ message }) => message.data.target !== this.systemId);
-    const outcomes = await this.call(() =>
+    const outcomes = await this.timings.time('apply', () => this.call(() =>
       this.target.apply(
         mine.map(({ message }) => ({
           commandId: message.eventId,
@@ -67,7 +69,7 @@ export class ApplierPipeline {
           fields: message.data.fields,
         })),
       ),
-    );
+    ));
 
     const results: MessageDraft<'apply.result'>[] = [];
     const letters: DeadLetter[] = misrouted.map(({ record }) =>
@@ -111,10 +113,9 @@ export class ApplierPipeline {
         });
       }
     });
-    await Promise.all([
-      this.publisher.publish(this.topics.changes, results),
-      this.publisher.deadLetter(this.topics.deadLetters, letters),
-    ]);
+    await this.timings.time('publish', () =>
+      Promise.all([this.publisher.publish(this.topics.changes, results), this.publisher.deadLetter(this.topics.deadLetters, letters)]),
+    );
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
   }
 }

@@ -3,6 +3,7 @@ import type { FieldMapper } from '@tandem/mapping';
 import type { Publisher, TopicNames } from '@tandem/messaging';
 import type { CompiledSync } from '@tandem/reconciliation';
 import { IdentityRepository, normalizeMatchKey, RecordErrorRepository, type SqlClient } from '@tandem/state';
+import { StageTimings } from './stage-timings.util';
 import { systemMapper } from './sync-catalog';
 
 /** One row-level change as a record source reports it, in the system's own field names. */
@@ -38,6 +39,7 @@ export interface ConnectorStats {
  */
 export class ConnectorPipeline {
   readonly stats: ConnectorStats = { read: 0, published: 0, unchanged: 0, mappingErrors: 0 };
+  readonly timings = new StageTimings();
   private readonly mapper: FieldMapper;
 
   constructor(
@@ -54,7 +56,7 @@ export class ConnectorPipeline {
 
   /** Moves one batch from the source to Kafka; returns how many source changes it consumed. */
   async pump(source: RecordChangeSource, limit: number): Promise<number> {
-    const changes = await source.readBatch(limit);
+    const changes = await this.timings.time('read', () => source.readBatch(limit));
     if (changes.length === 0) return 0;
     this.stats.read += changes.length;
     const { config } = this.sync;
@@ -67,18 +69,7 @@ export class ConnectorPipeline {
     const relevant = mapped.filter((entry) => entry.change.operation === 'delete' || Object.keys(entry.fields).length > 0);
     this.stats.unchanged += mapped.length - relevant.length;
 
-    const identities = new IdentityRepository(this.db);
-    if (source.entitiesWrittenByTandem && relevant.length > 0) {
-      const written = await source.entitiesWrittenByTandem([...new Set(relevant.map(({ change }) => change.recordId))]);
-      const links = [...written].map(([recordId, entityId]) => ({ recordId, entityId }));
-      await identities.relink(config.tenantId, config.entityType, this.systemId, links);
-    }
-    const identity = await identities.resolve(
-      config.tenantId,
-      config.entityType,
-      this.systemId,
-      relevant.map(({ change, after, before }) => ({ recordId: change.recordId, matchKey: matchKey(config.matchOn, after ?? before) })),
-    );
+    const identity = await this.timings.time('identify', () => this.identify(source, relevant));
     const events: MessageDraft<'change'>[] = relevant.map(({ change, fields }) => {
       const link = identity.get(change.recordId);
       if (!link) throw new Error(`record ${change.recordId} of ${this.systemId} was not linked to an entity`);
@@ -99,9 +90,9 @@ export class ConnectorPipeline {
         },
       };
     });
-    await this.publisher.publish(this.topics.changes, events);
+    await this.timings.time('publish', () => this.publisher.publish(this.topics.changes, events));
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
-    await source.acknowledge(changes.map((change) => change.sequence));
+    await this.timings.time('acknowledge', () => source.acknowledge(changes.map((change) => change.sequence)));
     this.stats.published += events.length;
     return changes.length;
   }
@@ -112,6 +103,23 @@ export class ConnectorPipeline {
       const moved = await this.pump(source, batchSize);
       if (moved === 0) await source.waitForChanges(idleWaitMs, signal);
     }
+  }
+
+  /** Links each record to its entity: records Tandem wrote are known first-hand, the rest by link or match. */
+  private async identify(source: RecordChangeSource, relevant: Array<{ change: RecordChange; before: FieldValues | null; after: FieldValues | null }>) {
+    const { config } = this.sync;
+    const identities = new IdentityRepository(this.db);
+    if (source.entitiesWrittenByTandem && relevant.length > 0) {
+      const written = await source.entitiesWrittenByTandem([...new Set(relevant.map(({ change }) => change.recordId))]);
+      const links = [...written].map(([recordId, entityId]) => ({ recordId, entityId }));
+      await identities.relink(config.tenantId, config.entityType, this.systemId, links);
+    }
+    return identities.resolve(
+      config.tenantId,
+      config.entityType,
+      this.systemId,
+      relevant.map(({ change, after, before }) => ({ recordId: change.recordId, matchKey: matchKey(config.matchOn, after ?? before) })),
+    );
   }
 
   private toCanonical(row: Record<string, unknown>, change: RecordChange, errors: Parameters<RecordErrorRepository['record']>[0]): FieldValues {

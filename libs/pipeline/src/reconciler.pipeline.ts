@@ -8,6 +8,7 @@ import {
   type SqlClient,
   type SyncLogEntry,
 } from '@tandem/state';
+import { StageTimings } from './stage-timings.util';
 import type { SyncCatalog } from './sync-catalog';
 
 /**
@@ -43,6 +44,7 @@ export interface ReconcilerStats {
  */
 export class ReconcilerPipeline {
   readonly stats: ReconcilerStats = { messages: 0, applied: 0, redelivered: 0, commands: 0, conflicts: 0, pendingConflicts: 0 };
+  readonly timings = new StageTimings();
 
   constructor(
     private readonly db: SqlClient,
@@ -52,9 +54,10 @@ export class ReconcilerPipeline {
   ) {}
 
   async handle(batch: MessageBatch<ReconcilerInput>): Promise<void> {
-    const working = await this.load(batch);
+    const working = await this.timings.time('load', () => this.load(batch));
     const commands = new Map<string, TracedDraft[]>();
-    const resolved: TracedDraft[] = [];
+    // The resolved topic is compacted by entity: within a batch only an entity's last state matters.
+    const resolved = new Map<string, TracedDraft>();
     const conflicts: TracedDraft[] = [];
     const log: SyncLogEntry[] = [];
 
@@ -81,7 +84,7 @@ export class ReconcilerPipeline {
         const topic = this.topics.apply(command.data.target);
         commands.set(topic, [...(commands.get(topic) ?? []), traced(command)]);
       }
-      if (outcome.resolved) resolved.push(traced(outcome.resolved));
+      if (outcome.resolved) resolved.set(key, traced(outcome.resolved));
       conflicts.push(...outcome.conflicts.map(traced));
       this.stats.applied += outcome.skipped ? 0 : 1;
       this.stats.commands += outcome.commands.length;
@@ -90,11 +93,17 @@ export class ReconcilerPipeline {
       log.push(logEntry(message, outcome.skipped, outcome.commands.length, outcome.conflicts.length));
     }
 
-    await Promise.all([
-      ...[...commands].map(([topic, drafts]) => this.publisher.publishTraced(topic, drafts)),
-      this.publisher.publishTraced(this.topics.resolved, resolved),
-      this.publisher.publishTraced(this.topics.conflicts, conflicts),
-    ]);
+    await this.timings.time('publish', () =>
+      this.publisher.publishAll([
+        ...[...commands].map(([topic, entries]) => ({ topic, entries })),
+        { topic: this.topics.resolved, entries: [...resolved.values()] },
+        { topic: this.topics.conflicts, entries: conflicts },
+      ]),
+    );
+    await this.timings.time('save', () => this.save(working, conflicts, log));
+  }
+
+  private async save(working: Map<string, Working>, conflicts: TracedDraft[], log: SyncLogEntry[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       const dirty = [...working.values()].filter((entry) => entry.dirty);
       await new EntityStateRepository<StoredEntity>(tx).saveMany(

@@ -78,8 +78,8 @@ export class EntityStateRepository<S> {
       INSERT INTO tandem_entities AS e (tenant_id, entity_id, entity_type, version, deleted, state, rev, updated_at)
       SELECT r.tenant_id, r.entity_id, r.entity_type, r.version, r.deleted, r.state,
              COALESCE(r.expected_rev, 0) + 1, now()
-      FROM jsonb_to_recordset($1::jsonb) AS r(
-        tenant_id text, entity_id uuid, entity_type text, version bigint, deleted boolean, state jsonb,
+      FROM json_to_recordset($1::json) AS r(
+        tenant_id text, entity_id uuid, entity_type text, version bigint, deleted boolean, state json,
         expected_rev bigint
       )
       WHERE r.expected_rev IS NULL

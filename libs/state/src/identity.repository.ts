@@ -64,22 +64,30 @@ export class IdentityRepository {
    */
   async relink(tenantId: string, entityType: string, systemId: string, links: { recordId: string; entityId: string }[]): Promise<void> {
     if (links.length === 0) return;
-    const recordIds = links.map((link) => link.recordId);
-    const entityIds = links.map((link) => link.entityId);
+    const scope = [tenantId, entityType, systemId];
+    const { rows } = await this.client.query<{ record_id: string; entity_id: string }>(
+      `SELECT record_id, entity_id::text FROM tandem_record_links
+       WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
+      [...scope, links.map((link) => link.recordId)],
+    );
+    const current = new Map(rows.map((row) => [row.record_id, row.entity_id.toLowerCase()]));
+    // Almost always every link is already right; only the rest is written.
+    const changed = links.filter((link) => current.get(link.recordId) !== link.entityId.toLowerCase());
+    if (changed.length === 0) return;
+    const recordIds = changed.map((link) => link.recordId);
+    const entityIds = changed.map((link) => link.entityId);
     await this.client.transaction(async (tx) => {
       await tx.query(
-        `DELETE FROM tandem_record_links l
-         USING unnest($4::text[], $5::uuid[]) AS n(record_id, entity_id)
-         WHERE l.tenant_id = $1 AND l.entity_type = $2 AND l.system_id = $3
-           AND (l.entity_id = n.entity_id OR l.record_id = n.record_id)
-           AND NOT (l.entity_id = n.entity_id AND l.record_id = n.record_id)`,
-        [tenantId, entityType, systemId, recordIds, entityIds],
+        `DELETE FROM tandem_record_links
+         WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3
+           AND (record_id = ANY($4::text[]) OR entity_id = ANY($5::uuid[]))`,
+        [...scope, recordIds, entityIds],
       );
       await tx.query(
         `INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id)
          SELECT $1, $2, $3, n.record_id, n.entity_id FROM unnest($4::text[], $5::uuid[]) AS n(record_id, entity_id)
          ON CONFLICT DO NOTHING`,
-        [tenantId, entityType, systemId, recordIds, entityIds],
+        [...scope, recordIds, entityIds],
       );
     });
   }

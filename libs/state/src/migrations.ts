@@ -15,7 +15,8 @@ CREATE TABLE tandem_entities (
   entity_type text NOT NULL,
   version bigint NOT NULL,
   deleted boolean NOT NULL DEFAULT false,
-  state jsonb NOT NULL,
+  -- json, not jsonb: stored and returned whole, never queried into, so it is not parsed twice.
+  state json NOT NULL,
   -- Optimistic-concurrency revision: every save increments it, so a writer that loaded an older one
   -- (a reconciler that lost its partition) is refused.
   rev bigint NOT NULL CHECK (rev > 0),

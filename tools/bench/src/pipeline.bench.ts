@@ -73,6 +73,13 @@ async function main(): Promise<void> {
     const { rows: arrivals } = await customer.query<{ phone: string; at: Date }>(`SELECT phone, at FROM arrivals WHERE phone LIKE 't%'`);
     const latencies = arrivals.map((row) => row.at.getTime() - committedAt.get(row.phone)!).sort((a, b) => a - b);
 
+    for (const service of stack.services()) {
+      const details = ((await service.health())['details'] ?? {}) as Record<string, { timings?: Record<string, { count: number; totalMs: number; maxMs: number }> }>;
+      for (const detail of Object.values(details)) {
+        const stages = Object.entries(detail.timings ?? {}).map(([stage, t]) => `${stage} ${t.totalMs} ms/${t.count} (max ${t.maxMs})`);
+        if (stages.length > 0) say(`  ${service.name.replace(`${stack.prefix}-`, '')}: ${stages.join(', ')}`);
+      }
+    }
     say('checking both databases');
     const { lost, duplicated } = await compare(crm, customer);
     const result = {

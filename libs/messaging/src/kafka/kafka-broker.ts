@@ -5,8 +5,8 @@ import type {
   Broker,
   ConsumerOptions,
   InboundRecord,
-  OutgoingRecord,
   Producer,
+  TopicRecords,
   TopicSpec,
 } from '../broker.interface';
 import type { MessagingLogger } from '../messaging-logger';
@@ -69,14 +69,16 @@ export class KafkaBroker implements Broker {
     await producer.connect();
     this.producers.push(producer);
     return {
-      send: async (topic: string, records: OutgoingRecord[]) => {
+      send: async (batches: TopicRecords[]) => {
         // kafkajs puts a partition's records in one batch, which the broker refuses above its
         // message size limit: large outputs go in requests of bounded size, in order.
-        for (const chunk of chunksBySize(records, MAX_REQUEST_BYTES)) {
-          await producer.send({
-            topic,
+        for (const chunk of chunksBySize(batches, MAX_REQUEST_BYTES)) {
+          await producer.sendBatch({
             acks: -1,
-            messages: chunk.map((record) => ({ key: record.key, value: record.value, headers: record.headers ?? {} })),
+            topicMessages: chunk.map(({ topic, records }) => ({
+              topic,
+              messages: records.map((record) => ({ key: record.key, value: record.value, headers: record.headers ?? {} })),
+            })),
           });
         }
       },
@@ -125,7 +127,7 @@ class KafkaBatchConsumer implements BatchConsumer {
       maxWaitTimeInMs: 50,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.assigned = event.payload.memberAssignment;
@@ -218,18 +220,23 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function* chunksBySize(records: OutgoingRecord[], maxBytes: number): Generator<OutgoingRecord[]> {
-  let chunk: OutgoingRecord[] = [];
+/** Splits per-topic records into requests of at most about `maxBytes`, keeping each topic's order. */
+function* chunksBySize(batches: TopicRecords[], maxBytes: number): Generator<TopicRecords[]> {
+  let chunk: TopicRecords[] = [];
   let bytes = 0;
-  for (const record of records) {
-    const size = record.key.length + record.value.length + 64;
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
+  for (const { topic, records } of batches) {
+    for (const record of records) {
+      const size = record.key.length + record.value.length + 64;
+      if (bytes > 0 && bytes + size > maxBytes) {
+        yield chunk;
+        chunk = [];
+        bytes = 0;
+      }
+      const last = chunk[chunk.length - 1];
+      if (last?.topic === topic) last.records.push(record);
+      else chunk.push({ topic, records: [record] });
+      bytes += size;
     }
-    chunk.push(record);
-    bytes += size;
   }
   if (chunk.length > 0) yield chunk;
 }

@@ -30,6 +30,8 @@ export const CAPTURE_SCHEMA_DDL: readonly string[] = [
      old_row jsonb;
      new_row jsonb;
    BEGIN
+     -- Tandem's own applier marks its transactions: its writes are not changes to sync back.
+     IF current_setting('tandem.writer', true) = 'applier' THEN RETURN NULL; END IF;
      IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); END IF;
      IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); END IF;
      IF TG_OP = 'UPDATE' AND old_row = new_row THEN RETURN NULL; END IF;
@@ -41,6 +43,7 @@ export const CAPTURE_SCHEMA_DDL: readonly string[] = [
   `CREATE OR REPLACE FUNCTION tandem.notify_changes() RETURNS trigger
    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $function$
    BEGIN
+     IF current_setting('tandem.writer', true) = 'applier' THEN RETURN NULL; END IF;
      PERFORM pg_notify(TG_ARGV[0], '');
      RETURN NULL;
    END

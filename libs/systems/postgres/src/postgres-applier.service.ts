@@ -11,7 +11,7 @@ import {
 import { connectClient, releaseAfterFailure, releaseClient, runQuery, withTransaction } from './pg-client.util';
 import { classifyPostgresFailure, sqlStateCode, toPostgresSystemError } from './postgres-failure.util';
 import type { PostgresTable, PostgresTableInput } from './postgres-table.schema';
-import { tableKey } from './sql-identifier.util';
+import { quoteLiteral, tableKey } from './sql-identifier.util';
 import { parseTableConfig } from './table-config.util';
 import { readTableColumns } from './table-columns.util';
 import { prepareTandemSchema } from './tandem-schema.util';
@@ -134,14 +134,27 @@ export class PostgresApplier {
       await runQuery(client, doing, 'BEGIN');
       const entities = await this.lockEntities(client, entityIds, doing);
       const savepoint = new CommandSavepoint(client);
-      const outcomes: ApplyOutcome[] = [];
-      for (const [index, command] of commands.entries()) {
-        const rejection = rejections[index] ?? null;
-        outcomes.push(rejection ?? (await this.applyOne(client, savepoint, command, entities)));
+      const outcomes: Array<ApplyOutcome | undefined> = rejections.map((rejection) => rejection ?? undefined);
+      for (const round of rounds(commands, outcomes)) {
+        const planned: Array<{ index: number; write: PlannedWrite }> = [];
+        for (const index of round) {
+          const plan = this.plan(commands[index]!, entities);
+          if ('outcome' in plan) outcomes[index] = plan;
+          else planned.push({ index, write: plan });
+        }
+        const rows = await this.writeRound(client, savepoint, planned.map(({ write }) => write));
+        for (const [position, { index, write }] of planned.entries()) {
+          const row = rows?.[position];
+          // Rejected round, or a re-create the round could not express: this command alone, in order.
+          outcomes[index] =
+            rows === null || (!row && write.recreate)
+              ? await this.applyOne(client, savepoint, write.command, entities)
+              : this.finish(write, row, entities);
+        }
       }
       await runQuery(client, doing, 'COMMIT');
       releaseClient(client);
-      return outcomes;
+      return outcomes.map((outcome, index) => outcome ?? invalidCommand(commands[index]!, 'no outcome'));
     } catch (error) {
       await releaseAfterFailure(client);
       throw error;
@@ -169,7 +182,8 @@ export class PostgresApplier {
     await runQuery(
       client,
       doing,
-      `SELECT pg_advisory_xact_lock(hashtextextended(id, 0))
+      // Marks the transaction as Tandem's, so the capture triggers do not record its writes as changes.
+      `SELECT set_config('tandem.writer', 'applier', true), pg_advisory_xact_lock(hashtextextended(id, 0))
          FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS id ORDER BY id) AS ids`,
       [entityIds],
     );
@@ -184,12 +198,8 @@ export class PostgresApplier {
     return entities;
   }
 
-  private async applyOne(
-    client: PoolClient,
-    savepoint: CommandSavepoint,
-    command: ApplyCommandInput,
-    entities: Map<string, EntityState>,
-  ): Promise<ApplyOutcome> {
+  /** What one command will write, or its outcome when it writes nothing (stale, or a delete of nothing). */
+  private plan(command: ApplyCommandInput, entities: Map<string, EntityState>): PlannedWrite | ApplyOutcome {
     const entityId = command.entityId.toLowerCase();
     const known = entities.get(entityId);
     if (known && command.version <= known.version) {
@@ -198,24 +208,71 @@ export class PostgresApplier {
     const recordId = command.recordId ?? known?.recordId ?? null;
     const mark: AppliedMark = { entityId, version: command.version, commandId: command.commandId };
     const fields = Object.entries(command.fields);
-    let statement: WriteStatement;
     if (command.operation === 'delete') {
       // Never created here and no record named: the record is already absent, which is what was asked.
       if (recordId === null) return applied(command, null, {});
-      statement = deleteStatement(this.table, recordId, mark);
-    } else {
-      statement =
-        recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark);
+      return { command, entityId, recordId, fields, mark, recreate: false, statement: deleteStatement(this.table, recordId, mark) };
     }
+    return {
+      command,
+      entityId,
+      recordId,
+      fields,
+      mark,
+      // A create for an entity whose earlier record was deleted here since: the update finds no row.
+      recreate: command.recordId === null && recordId !== null,
+      statement: recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark),
+    };
+  }
 
+  private finish(write: PlannedWrite, row: WrittenRow | undefined, entities: Map<string, EntityState>): ApplyOutcome {
+    const { command } = write;
+    if (!row) {
+      return failed(command, write.recordId, ApplyFailureCode.RecordMissing, `record ${write.recordId} does not exist in ${this.key}`);
+    }
+    entities.set(write.entityId, { recordId: row.record_id, version: command.version });
+    const written: FieldValues = {};
+    if (command.operation === 'upsert' && row.row) {
+      for (const [column] of write.fields) written[column] = toFieldValue(row.row[column]);
+    }
+    return applied(command, row.record_id, written);
+  }
+
+  /**
+   * Sends a round's statements in one round trip under one savepoint. Returns each statement's row,
+   * or null when the server rejected one of them (the round is rolled back, to be redone command by
+   * command so that only the bad one fails).
+   */
+  private async writeRound(client: PoolClient, savepoint: CommandSavepoint, writes: PlannedWrite[]): Promise<Array<WrittenRow | undefined> | null> {
+    if (writes.length === 0) return [];
+    await savepoint.set(`setting a savepoint for ${writes.length} commands`);
+    try {
+      const result = (await client.query(writes.map(({ statement }) => inlineParameters(statement)).join(';\n'))) as unknown;
+      const results = (Array.isArray(result) ? result : [result]) as Array<{ rows: WrittenRow[] }>;
+      return results.map((each) => each.rows[0]);
+    } catch (error) {
+      const failure = classifyPostgresFailure(error);
+      if (failure.kind !== 'rejected') throw toPostgresSystemError(error, `applying ${writes.length} commands`);
+      await savepoint.rollback(`rolling back ${writes.length} commands`);
+      return null;
+    }
+  }
+
+  /** One command under its own savepoint: the path for rejected rounds and re-creates. */
+  private async applyOne(
+    client: PoolClient,
+    savepoint: CommandSavepoint,
+    command: ApplyCommandInput,
+    entities: Map<string, EntityState>,
+  ): Promise<ApplyOutcome> {
+    const plan = this.plan(command, entities);
+    if ('outcome' in plan) return plan;
     await savepoint.set(`setting a savepoint for command ${command.commandId}`);
     let row: WrittenRow | undefined;
     try {
-      const result = await client.query<WrittenRow>(statement.text, statement.values);
-      row = result.rows[0];
-      // A create for an entity whose earlier record was deleted here since: make a new record.
-      if (!row && command.operation === 'upsert' && command.recordId === null && recordId !== null) {
-        const insert = insertStatement(this.table, fields, mark);
+      row = (await client.query<WrittenRow>(plan.statement.text, plan.statement.values)).rows[0];
+      if (!row && plan.recreate) {
+        const insert = insertStatement(this.table, plan.fields, plan.mark);
         row = (await client.query<WrittenRow>(insert.text, insert.values)).rows[0];
       }
     } catch (error) {
@@ -224,19 +281,49 @@ export class PostgresApplier {
         throw toPostgresSystemError(error, `applying command ${command.commandId}`);
       }
       await savepoint.rollback(`rolling back command ${command.commandId}`);
-      return failed(command, recordId, sqlStateCode(failure.sqlState), failure.message);
+      return failed(command, plan.recordId, sqlStateCode(failure.sqlState), failure.message);
     }
-
-    if (!row) {
-      return failed(command, recordId, ApplyFailureCode.RecordMissing, `record ${recordId} does not exist in ${this.key}`);
-    }
-    entities.set(entityId, { recordId: row.record_id, version: command.version });
-    const written: FieldValues = {};
-    if (command.operation === 'upsert' && row.row) {
-      for (const [column] of fields) written[column] = toFieldValue(row.row[column]);
-    }
-    return applied(command, row.record_id, written);
+    return this.finish(plan, row, entities);
   }
+}
+
+interface PlannedWrite {
+  command: ApplyCommandInput;
+  entityId: string;
+  recordId: string | null;
+  fields: Array<[string, FieldValue]>;
+  mark: AppliedMark;
+  recreate: boolean;
+  statement: WriteStatement;
+}
+
+/**
+ * Splits the commands still to apply into rounds in which each entity appears at most once, keeping
+ * input order, so that a round can be sent as one multi-statement query.
+ */
+function rounds(commands: readonly ApplyCommandInput[], outcomes: ReadonlyArray<ApplyOutcome | undefined>): number[][] {
+  const result: number[][] = [];
+  const seen = new Map<string, number>();
+  commands.forEach((command, index) => {
+    if (outcomes[index] !== undefined) return;
+    const entityId = command.entityId.toLowerCase();
+    const round = seen.get(entityId) ?? 0;
+    seen.set(entityId, round + 1);
+    (result[round] ??= []).push(index);
+  });
+  return result;
+}
+
+/**
+ * Writes a statement's parameters into its text as literals, the way the driver would send them (as
+ * text the server converts to each column's type). Only parameters are inlined: statement texts
+ * contain no other `$n`, as identifiers are restricted to letters, digits and underscores.
+ */
+function inlineParameters(statement: WriteStatement): string {
+  return statement.text.replace(/\$(\d+)/g, (_, position: string) => {
+    const value = statement.values[Number(position) - 1];
+    return value === null || value === undefined ? 'NULL' : quoteLiteral(String(value));
+  });
 }
 
 /** Checks what can be checked without the database; a rejected command never reaches SQL. */

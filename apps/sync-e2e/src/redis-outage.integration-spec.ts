@@ -1,0 +1,62 @@
+import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { createTempDatabase, eventually, TcpRelay, TEST_REDIS_URL, type TempDatabase } from '@tandem/testing';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+
+describe('Redis down while changes keep coming', () => {
+  let dbs: TempDatabase[];
+  let crm: Client;
+  let customer: Client;
+  let relay: TcpRelay;
+  let stack: ServiceStack;
+
+  beforeAll(async () => {
+    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
+    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
+    crm = new Client({ connectionString: crmDb.url });
+    customer = new Client({ connectionString: customerDb.url });
+    await Promise.all([crm.connect(), customer.connect()]);
+    await crm.query(CRM_TABLE);
+    await customer.query(CUSTOMER_TABLE);
+    const redis = new URL(TEST_REDIS_URL);
+    relay = await TcpRelay.start({ host: redis.hostname, port: Number(redis.port || 6379) });
+    stack = new ServiceStack(
+      tandem.url,
+      crmCustomerSync(),
+      [
+        { id: 'crm', url: crmDb.url },
+        { id: 'customer', url: customerDb.url },
+      ],
+      { REDIS_URL: relay.via(TEST_REDIS_URL), LEASE_TTL_MS: '3000' },
+    );
+    await stack.start();
+  });
+
+  afterAll(async () => {
+    await relay?.restore();
+    await stack?.stop();
+    await relay?.cut();
+    await Promise.all([crm?.end(), customer?.end()]);
+    await Promise.all((dbs ?? []).map((db) => db.drop()));
+  });
+
+  it('pauses reading without its lease, then resumes and delivers every change exactly once', async () => {
+    await crm.query(`INSERT INTO contacts (full_name, email, phone) VALUES ('Before Redis', 'before@example.com', '1')`);
+    await eventually(async () => expect((await customer.query(`SELECT 1 FROM contacts`)).rowCount).toBe(1));
+
+    await relay.cut();
+    const connector = stack.connectors.get('crm')!;
+    // Without Redis the lease cannot be confirmed: the connector must stop reading.
+    await eventually(() => expect(readFileSync(connector.logFile, 'utf8')).toMatch(/lease lost/), { timeoutMs: 20_000 });
+    for (let index = 0; index < 20; index += 1) {
+      await crm.query(`INSERT INTO contacts (full_name, email, phone) VALUES ($1, $2, '2')`, [`During ${index}`, `during${index}@example.com`]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect((await customer.query(`SELECT 1 FROM contacts WHERE phone = '2'`)).rowCount).toBe(0);
+
+    await relay.restore();
+    await eventually(async () => expect((await customer.query(`SELECT 1 FROM contacts WHERE phone = '2'`)).rowCount).toBe(20), { timeoutMs: 30_000 });
+    const { rows: duplicates } = await customer.query(`SELECT email_address FROM contacts GROUP BY email_address HAVING count(*) > 1`);
+    expect(duplicates).toEqual([]);
+  });
+});
