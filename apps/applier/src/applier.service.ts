@@ -37,8 +37,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     const systemId = this.config.SYSTEM_ID;
     const catalog = new SyncCatalog(new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)));
     await catalog.refresh();
-    const linked = catalog.linking(systemId).flatMap((sync) => sync.config.systems.filter((system) => system.id === systemId));
-    const system = linked[0];
+    const system = catalog.linkedSystem(systemId)?.system;
     if (!system) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}" (got "${systemId}")`]);
     if (system.kind !== 'postgres') throw new ConfigError('applier', [`SYSTEM_ID: system "${systemId}" is a ${system.kind} system; this applier writes postgres systems`]);
     const table = PostgresTableSchema.safeParse(system.settings);

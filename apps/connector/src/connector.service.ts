@@ -41,8 +41,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     const systemId = this.config.SYSTEM_ID;
     const catalog = new SyncCatalog(new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)));
     await catalog.refresh();
-    const sync = catalog.linking(systemId)[0];
-    const system = sync?.config.systems.find((linked) => linked.id === systemId);
+    const { sync, system } = catalog.linkedSystem(systemId) ?? {};
     if (!sync || !system) throw new ConfigError('connector', [`SYSTEM_ID: no sync configuration links system "${systemId}"`]);
     if (system.kind !== 'postgres') throw new ConfigError('connector', [`SYSTEM_ID: system "${systemId}" is a ${system.kind} system; this connector reads postgres systems`]);
     const table = PostgresTableSchema.safeParse(system.settings);

@@ -2,16 +2,16 @@ import { DeadLetterSchema, type DeadLetter } from '@tandem/contracts';
 import { KafkaBroker, topicNames } from '@tandem/messaging';
 import { RecordErrorRepository, SyncConfigRepository } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
-import { createTempDatabase, eventually, TEST_KAFKA_BROKERS, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { eventually, TEST_KAFKA_BROKERS, uniqueSuffix } from '@tandem/testing';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('bad input gets a clear error and a dead letter, and the rest flows', () => {
-  let dbs: TempDatabase[];
+  let dbs: CrmCustomerDatabases;
   let crm: Client;
   let customer: Client;
   let stack: ServiceStack;
@@ -19,14 +19,10 @@ describe('bad input gets a clear error and a dead letter, and the rest flows', (
   const deadLetters: DeadLetter[] = [];
 
   beforeAll(async () => {
-    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
-    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
-    crm = new Client({ connectionString: crmDb.url });
-    customer = new Client({ connectionString: customerDb.url });
-    await Promise.all([crm.connect(), customer.connect()]);
-    await crm.query(CRM_TABLE);
+    dbs = await createCrmCustomerDatabases();
+    ({ crm, customer } = dbs);
+    const { tandem, crmDb, customerDb } = dbs;
     // The customer database refuses phone numbers longer than 20 characters.
-    await customer.query(CUSTOMER_TABLE);
     await customer.query(`ALTER TABLE contacts ADD CONSTRAINT phone_length CHECK (length(phone) <= 20)`);
     stack = new ServiceStack(tandem.url, crmCustomerSync(), [
       { id: 'crm', url: crmDb.url },
@@ -43,8 +39,7 @@ describe('bad input gets a clear error and a dead letter, and the rest flows', (
   afterAll(async () => {
     await broker?.close();
     await stack?.stop();
-    await Promise.all([crm?.end(), customer?.end()]);
-    await Promise.all((dbs ?? []).map((db) => db.drop()));
+    await dbs?.close();
   });
 
   it('dead-letters malformed messages with the reason and keeps the partition flowing', async () => {

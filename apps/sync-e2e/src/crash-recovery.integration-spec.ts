@@ -1,6 +1,6 @@
-import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
+import { eventually } from '@tandem/testing';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
 
 const CONTACTS = 1_000;
 const UPDATE_ROUNDS = 4;
@@ -15,19 +15,15 @@ async function expectedCustomerRows(crm: Client) {
 }
 
 describe('services killed with SIGKILL in the middle of a stream', () => {
-  let dbs: TempDatabase[];
+  let dbs: CrmCustomerDatabases;
   let crm: Client;
   let customer: Client;
   let stack: ServiceStack;
 
   beforeAll(async () => {
-    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
-    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
-    crm = new Client({ connectionString: crmDb.url });
-    customer = new Client({ connectionString: customerDb.url });
-    await Promise.all([crm.connect(), customer.connect()]);
-    await crm.query(CRM_TABLE);
-    await customer.query(CUSTOMER_TABLE);
+    dbs = await createCrmCustomerDatabases();
+    ({ crm, customer } = dbs);
+    const { tandem, crmDb, customerDb } = dbs;
     stack = new ServiceStack(tandem.url, crmCustomerSync(), [
       { id: 'crm', url: crmDb.url },
       { id: 'customer', url: customerDb.url },
@@ -37,8 +33,7 @@ describe('services killed with SIGKILL in the middle of a stream', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all([crm?.end(), customer?.end()]);
-    await Promise.all((dbs ?? []).map((db) => db.drop()));
+    await dbs?.close();
   });
 
   it('applies every one of 5,000 changes exactly once after the reconciler and an applier are killed and restarted', async () => {

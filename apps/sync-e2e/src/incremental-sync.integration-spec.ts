@@ -1,6 +1,6 @@
-import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
+import { eventually } from '@tandem/testing';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
 
 const CONTACTS = 10_000;
 
@@ -17,22 +17,18 @@ async function writes(client: Client): Promise<number> {
 }
 
 describe('initial sync of 10,000 contacts, then only what changed', () => {
-  let dbs: TempDatabase[];
+  let dbs: CrmCustomerDatabases;
   let crm: Client;
   let customer: Client;
   let stack: ServiceStack;
 
   beforeAll(async () => {
-    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
-    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
-    crm = new Client({ connectionString: crmDb.url });
-    customer = new Client({ connectionString: customerDb.url });
-    await Promise.all([crm.connect(), customer.connect()]);
-    await crm.query(CRM_TABLE);
+    dbs = await createCrmCustomerDatabases();
+    ({ crm, customer } = dbs);
+    const { tandem, crmDb, customerDb } = dbs;
     await crm.query(
       `INSERT INTO contacts (full_name, email, phone) SELECT 'Person ' || i, 'p' || i || '@example.com', '0' FROM generate_series(1, ${CONTACTS}) AS i`,
     );
-    await customer.query(CUSTOMER_TABLE);
     await Promise.all([crm.query(WRITE_COUNTER), customer.query(WRITE_COUNTER)]);
     stack = new ServiceStack(tandem.url, crmCustomerSync(), [
       { id: 'crm', url: crmDb.url },
@@ -43,8 +39,7 @@ describe('initial sync of 10,000 contacts, then only what changed', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all([crm?.end(), customer?.end()]);
-    await Promise.all((dbs ?? []).map((db) => db.drop()));
+    await dbs?.close();
   });
 
   it('copies every contact once, then writes exactly the 15 changed rows and nothing back', async () => {

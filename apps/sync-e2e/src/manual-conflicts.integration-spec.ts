@@ -1,23 +1,19 @@
 import { ConflictLogRepository } from '@tandem/state';
-import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
+import { eventually } from '@tandem/testing';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, crmCustomerSync, type CrmCustomerDatabases } from '@tandem/local-stack';
 import { PipelineHarness } from './pipeline-harness';
 
 describe('conflicts that wait for a person', () => {
-  let dbs: TempDatabase[];
+  let dbs: CrmCustomerDatabases;
   let crm: Client;
   let customer: Client;
   let harness: PipelineHarness;
 
   beforeAll(async () => {
-    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
-    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
-    crm = new Client({ connectionString: crmDb.url });
-    customer = new Client({ connectionString: customerDb.url });
-    await Promise.all([crm.connect(), customer.connect()]);
-    await crm.query(CRM_TABLE);
-    await customer.query(CUSTOMER_TABLE);
+    dbs = await createCrmCustomerDatabases();
+    ({ crm, customer } = dbs);
+    const { tandem, crmDb, customerDb } = dbs;
     harness = await PipelineHarness.start(tandem.url, crmCustomerSync({ fields: { phone: { strategy: 'manual' } } }), [
       { systemId: 'crm', url: crmDb.url, table: 'contacts' },
       { systemId: 'customer', url: customerDb.url, table: 'contacts' },
@@ -26,8 +22,7 @@ describe('conflicts that wait for a person', () => {
 
   afterAll(async () => {
     await harness?.stop();
-    await Promise.all([crm?.end(), customer?.end()]);
-    await Promise.all((dbs ?? []).map((db) => db.drop()));
+    await dbs?.close();
   });
 
   const phones = async (email: string) => ({
@@ -67,8 +62,14 @@ describe('conflicts that wait for a person', () => {
 
     await harness.conflicts.resolve(pending!.conflictId, { kind: 'side', system: 'customer' }, 'lena');
     await eventually(async () => expect(await phones('mo@example.com')).toEqual({ crm: 'from-customer', customer: 'from-customer' }));
-    const decided = await new ConflictLogRepository(harness.db).get(pending!.conflictId);
-    expect(decided).toMatchObject({ status: 'resolved', decidedBy: 'lena', outcome: { winner: 'customer', value: 'from-customer' } });
+    // The log is written with the reconciler's state, just after the commands go out.
+    await eventually(async () =>
+      expect(await new ConflictLogRepository(harness.db).get(pending!.conflictId)).toMatchObject({
+        status: 'resolved',
+        decidedBy: 'lena',
+        outcome: { winner: 'customer', value: 'from-customer' },
+      }),
+    );
     await expect(harness.conflicts.resolve(pending!.conflictId, { kind: 'side', system: 'crm' }, 'lena')).rejects.toThrow(/already decided/);
   });
 

@@ -1,23 +1,19 @@
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
-import { createTempDatabase, eventually, TcpRelay, TEST_REDIS_URL, type TempDatabase } from '@tandem/testing';
+import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
+import { eventually, TcpRelay, TEST_REDIS_URL } from '@tandem/testing';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 
 describe('Redis down while changes keep coming', () => {
-  let dbs: TempDatabase[];
+  let dbs: CrmCustomerDatabases;
   let crm: Client;
   let customer: Client;
   let relay: TcpRelay;
   let stack: ServiceStack;
 
   beforeAll(async () => {
-    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
-    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
-    crm = new Client({ connectionString: crmDb.url });
-    customer = new Client({ connectionString: customerDb.url });
-    await Promise.all([crm.connect(), customer.connect()]);
-    await crm.query(CRM_TABLE);
-    await customer.query(CUSTOMER_TABLE);
+    dbs = await createCrmCustomerDatabases();
+    ({ crm, customer } = dbs);
+    const { tandem, crmDb, customerDb } = dbs;
     const redis = new URL(TEST_REDIS_URL);
     relay = await TcpRelay.start({ host: redis.hostname, port: Number(redis.port || 6379) });
     stack = new ServiceStack(
@@ -36,8 +32,7 @@ describe('Redis down while changes keep coming', () => {
     await relay?.restore();
     await stack?.stop();
     await relay?.cut();
-    await Promise.all([crm?.end(), customer?.end()]);
-    await Promise.all((dbs ?? []).map((db) => db.drop()));
+    await dbs?.close();
   });
 
   it('pauses reading without its lease, then resumes and delivers every change exactly once', async () => {

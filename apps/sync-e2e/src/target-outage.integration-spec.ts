@@ -1,24 +1,20 @@
-import { createTempDatabase, eventually, TcpRelay, TEST_POSTGRES_URL, type TempDatabase } from '@tandem/testing';
+import { eventually, TcpRelay, TEST_POSTGRES_URL } from '@tandem/testing';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
 
 const OUTAGE_MS = 30_000;
 
 describe('a target database that refuses connections for 30 s', () => {
-  let dbs: TempDatabase[];
+  let dbs: CrmCustomerDatabases;
   let crm: Client;
   let customer: Client;
   let relay: TcpRelay;
   let stack: ServiceStack;
 
   beforeAll(async () => {
-    dbs = await Promise.all(['tandem', 'crm', 'customer'].map((name) => createTempDatabase(name)));
-    const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
-    crm = new Client({ connectionString: crmDb.url });
-    customer = new Client({ connectionString: customerDb.url });
-    await Promise.all([crm.connect(), customer.connect()]);
-    await crm.query(CRM_TABLE);
-    await customer.query(CUSTOMER_TABLE);
+    dbs = await createCrmCustomerDatabases();
+    ({ crm, customer } = dbs);
+    const { tandem, crmDb, customerDb } = dbs;
     const server = new URL(TEST_POSTGRES_URL);
     relay = await TcpRelay.start({ host: server.hostname, port: Number(server.port || 5432) });
     stack = new ServiceStack(tandem.url, crmCustomerSync(), [
@@ -32,8 +28,7 @@ describe('a target database that refuses connections for 30 s', () => {
     await relay?.restore();
     await stack?.stop();
     await relay?.cut();
-    await Promise.all([crm?.end(), customer?.end()]);
-    await Promise.all((dbs ?? []).map((db) => db.drop()));
+    await dbs?.close();
   });
 
   it('opens the breaker, loses nothing, and delivers everything once the target is back', async () => {

@@ -1,34 +1,27 @@
 import { ConflictLogRepository } from '@tandem/state';
-import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
+import { eventually } from '@tandem/testing';
 import { Client } from 'pg';
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, crmCustomerSync, type CrmCustomerDatabases } from '@tandem/local-stack';
 import { PipelineHarness } from './pipeline-harness';
 
 describe('two-way sync between two PostgreSQL databases over Kafka', () => {
-  let tandem: TempDatabase;
-  let crmDb: TempDatabase;
-  let customerDb: TempDatabase;
+  let dbs: CrmCustomerDatabases;
   let crm: Client;
   let customer: Client;
   let harness: PipelineHarness;
 
   beforeAll(async () => {
-    [tandem, crmDb, customerDb] = await Promise.all([createTempDatabase('tandem'), createTempDatabase('crm'), createTempDatabase('customer')]);
-    crm = new Client({ connectionString: crmDb.url });
-    customer = new Client({ connectionString: customerDb.url });
-    await Promise.all([crm.connect(), customer.connect()]);
-    await crm.query(CRM_TABLE);
-    await customer.query(CUSTOMER_TABLE);
-    harness = await PipelineHarness.start(tandem.url, crmCustomerSync(), [
-      { systemId: 'crm', url: crmDb.url, table: 'contacts' },
-      { systemId: 'customer', url: customerDb.url, table: 'contacts' },
+    dbs = await createCrmCustomerDatabases();
+    ({ crm, customer } = dbs);
+    harness = await PipelineHarness.start(dbs.tandem.url, crmCustomerSync(), [
+      { systemId: 'crm', url: dbs.crmDb.url, table: 'contacts' },
+      { systemId: 'customer', url: dbs.customerDb.url, table: 'contacts' },
     ]);
   });
 
   afterAll(async () => {
     await harness?.stop();
-    await Promise.all([crm?.end(), customer?.end()]);
-    await Promise.all([tandem?.drop(), crmDb?.drop(), customerDb?.drop()]);
+    await dbs?.close();
   });
 
   const customerRow = async (email: string) =>

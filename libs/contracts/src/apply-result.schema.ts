@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EnvelopeSchema } from './envelope.schema';
-import { EntityIdSchema, EntityTypeSchema, FieldValuesSchema, SystemIdSchema } from './primitives.schema';
+import { EntityIdSchema, EntityTypeSchema, FieldValuesSchema, SequenceSchema, SystemIdSchema } from './primitives.schema';
 
 export const ApplyErrorSchema = z.object({
   code: z.string().min(1),
@@ -23,6 +23,12 @@ export const ApplyResultSchema = EnvelopeSchema.extend({
     outcome: z.enum(['applied', 'stale', 'failed']),
     /** What the target holds now for the written fields, in its own field names. */
     fields: FieldValuesSchema,
+    /**
+     * The target's own change position when the write committed (the sequence its connector reports
+     * changes with), or null where the target has none. A change the target reports from before this
+     * position was made before, and overwritten by, this write.
+     */
+    position: SequenceSchema.nullable(),
     error: ApplyErrorSchema.nullable(),
   }),
 });

@@ -1,3 +1,3 @@
 export { ServiceProcess, freePort } from './service-process';
 export { ServiceStack, type StackSystem } from './service-stack';
-export { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync } from './fixtures/crm-customer.fixture';
+export { CRM_TABLE, CUSTOMER_TABLE, createCrmCustomerDatabases, crmCustomerSync, type CrmCustomerDatabases } from './fixtures/crm-customer.fixture';

@@ -18,6 +18,8 @@ export interface ApplyOutcome {
   outcome: 'applied' | 'stale' | 'failed';
   fields: FieldValues;
   error: { code: string; message: string; retryable: boolean } | null;
+  /** The target's change position after the write, where it has one. */
+  position: string | null;
 }
 
 /** A target system's writer: applies a batch idempotently and reports per command. */
@@ -97,6 +99,7 @@ export class ApplierPipeline {
           outcome: outcome.outcome,
           fields: outcome.fields,
           error: outcome.error,
+          position: outcome.position,
         },
       });
       if (outcome.outcome === 'failed' && outcome.error) {

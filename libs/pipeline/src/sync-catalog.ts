@@ -30,9 +30,13 @@ export class SyncCatalog {
     return [...this.byEntity.values()];
   }
 
-  /** The syncs that link a given system, for connectors and appliers that serve one system. */
-  linking(systemId: string): CompiledSync[] {
-    return this.all().filter((sync) => sync.systems.has(systemId));
+  /** The sync linking a system and the system's configuration in it, for services that serve one system. */
+  linkedSystem(systemId: string): { sync: CompiledSync; system: LinkedSystem } | undefined {
+    for (const sync of this.byEntity.values()) {
+      const system = sync.config.systems.find((linked) => linked.id === systemId);
+      if (system) return { sync, system };
+    }
+    return undefined;
   }
 }
 

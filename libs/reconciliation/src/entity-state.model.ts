@@ -9,6 +9,18 @@ export interface FieldState {
   eventId: string;
 }
 
+/**
+ * A field version a system holds, and the position in the system's own change order from which it
+ * holds it (null where the system reports no positions). A change the system made before that
+ * position was made without this version: Tandem's write landed after it.
+ */
+export interface SeenVersion {
+  version: number;
+  position: string | null;
+  /** The version the system held before `position`. */
+  previous: number;
+}
+
 /** Values sent to a system and not yet confirmed by an apply result. */
 export interface PendingWrite {
   commandId: string;
@@ -23,8 +35,8 @@ export interface PendingWrite {
 /** What Tandem knows about one linked system's copy of the entity. */
 export interface SystemState {
   recordId: string | null;
-  /** Per field, the newest canonical field version this system is known to hold. */
-  seen: Record<string, number>;
+  /** Per field, the newest canonical field version this system is known to hold, and from when. */
+  seen: Record<string, SeenVersion>;
   /** The entity version of the delete this system has applied or made, if any. */
   deletedAt: number | null;
   /** The largest source sequence received from this system, to drop redelivered or older changes. */

@@ -74,7 +74,7 @@ function change(
   };
 }
 
-function result(command: { eventId: string; data: { target: string; version: number } }, recordId: string): MessageOf<'apply.result'> {
+function result(command: { eventId: string; data: { target: string; version: number } }, recordId: string, position: string | null = null): MessageOf<'apply.result'> {
   const occurredAt = at();
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -94,6 +94,7 @@ function result(command: { eventId: string; data: { target: string; version: num
       outcome: 'applied',
       fields: {},
       error: null,
+      position,
     },
   };
 }
@@ -285,6 +286,27 @@ describe('reconcile', () => {
       ['crm', null, { full_name: 'Ann Updated', email: 'ann@example.com', phone: '111' }],
       ['customer', null, { first_name: 'Ann', last_name: 'Updated', email_address: 'ann@example.com', phone: '111' }],
     ]);
+  });
+
+  it('treats an edit that Tandem\'s write overwrote as concurrent, even when its result came first', () => {
+    const sync = compile();
+    const state = synced(sync);
+    // The CRM's edit goes to the customer; the customer's own edit (its sequence 5) was made before
+    // Tandem's write landed there (position 6), but is reported only after the write's result.
+    const [crmEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: 'crm-phone' } }, 'update', '2026-06-01T10:00:00.000Z')], state);
+    const [confirmed] = run(sync, [result(crmEdit!.commands[0]!, 'cust-1', '6')], crmEdit!.state);
+    const customerEdit = change('customer', 5, { phone: { before: '111', after: 'customer-phone' } }, 'update', '2026-06-01T10:00:01.000Z');
+    const [late] = run(sync, [customerEdit], confirmed!.state);
+    expect(late!.conflicts[0]!.data).toMatchObject({ field: 'phone', outcome: { winner: 'customer', value: 'customer-phone' } });
+    // The customer now holds Tandem's write, not its own edit: it gets the winner back too.
+    expect(late!.commands.map((c) => [c.data.target, c.data.fields]).sort()).toEqual([
+      ['crm', { phone: 'customer-phone' }],
+      ['customer', { phone: 'customer-phone' }],
+    ]);
+
+    // An edit made after the write (sequence 7) had seen it: no conflict.
+    const [after] = run(sync, [change('customer', 7, { phone: { after: 'later' } })], confirmed!.state);
+    expect(after!.conflicts).toEqual([]);
   });
 
   it('decides the same outcome wherever it runs', () => {

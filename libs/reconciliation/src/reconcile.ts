@@ -90,7 +90,7 @@ class Run {
 
     const projected = this.sync.project(origin, canonicalRecord(this.state));
     for (const [field, change] of Object.entries(data.fields)) {
-      this.fieldChange(origin, system, field, change.after, change.before, projected, incoming);
+      this.fieldChange(origin, system, field, change, data.sequence, projected, incoming);
     }
     if (this.changed.size === 0 && !this.restoredNow && this.pushBack.size === 0 && this.conflicts.length === 0) {
       this.skip('no field differs from the canonical record');
@@ -111,9 +111,7 @@ class Run {
     if (data.recordId !== null) system.recordId = data.recordId;
     const confirmed = system.pending.filter((write) => write.version <= data.version);
     for (const write of confirmed) {
-      for (const [field, version] of Object.entries(write.fieldVersions)) {
-        system.seen[field] = Math.max(system.seen[field] ?? 0, version);
-      }
+      for (const [field, version] of Object.entries(write.fieldVersions)) markSeen(system, field, version, data.position);
       if (write.deletes) system.deletedAt = write.version;
     }
     system.pending = system.pending.filter((write) => write.version > data.version);
@@ -190,15 +188,15 @@ class Run {
     origin: CompiledSystem,
     system: SystemState,
     field: string,
-    after: FieldValue,
-    before: FieldValue | undefined,
+    { after, before }: { after: FieldValue; before?: FieldValue | undefined },
+    sequence: string,
     projected: FieldValues,
     incoming: Omit<Contender, 'value'>,
   ): void {
     const current = this.state.fields[field];
     if (sameValue(after, projected[field])) {
       // Already what the entity holds: an echo of Tandem's own write, or an edit that agrees.
-      if (current) system.seen[field] = Math.max(system.seen[field] ?? 0, current.version);
+      if (current) markSeen(system, field, current.version, sequence);
       return;
     }
     const echoOfEarlierWrite = system.pending.find((write) => {
@@ -206,8 +204,7 @@ class Run {
       return field in sent && sameValue(after, sent[field]);
     });
     if (echoOfEarlierWrite) {
-      const version = echoOfEarlierWrite.fieldVersions[field] ?? 0;
-      system.seen[field] = Math.max(system.seen[field] ?? 0, version);
+      markSeen(system, field, echoOfEarlierWrite.fieldVersions[field] ?? 0, sequence);
       return;
     }
     const pending = this.state.pendingConflicts[field];
@@ -217,14 +214,17 @@ class Run {
       pending.sides[index] = { ...incoming, value: after, deleted: false, occurredAt: incoming.at };
       return;
     }
+    const held = seenAt(system, field, sequence);
+    // Tandem wrote this field to the system after the edit was made: the system no longer holds it.
+    const overwritten = held.overwrittenSince;
     const sawCurrent =
       !current ||
-      current.system === origin.id ||
-      (system.seen[field] ?? 0) >= current.version ||
-      (before !== undefined && sameValue(before, projected[field]));
+      (current.system === origin.id && !overwritten) ||
+      held.version >= current.version ||
+      (before !== undefined && sameValue(before, projected[field]) && !overwritten);
     if (sawCurrent) {
       this.setField(field, after, incoming);
-      system.seen[field] = this.state.version;
+      markSeen(system, field, this.state.version, sequence);
       return;
     }
 
@@ -237,7 +237,8 @@ class Run {
     switch (decision.kind) {
       case 'take_incoming':
         this.setField(field, after, incoming);
-        system.seen[field] = this.state.version;
+        markSeen(system, field, this.state.version, sequence);
+        if (overwritten) this.needsPush(origin.id, field);
         break;
       case 'keep_current':
         this.needsPush(origin.id, field);
@@ -277,7 +278,7 @@ class Run {
     }
     if (this.state.pendingConflicts[WHOLE_RECORD]) return this.skip('a delete conflict is already pending');
     const unseen = Object.entries(this.state.fields).filter(
-      ([field, value]) => value.system !== incoming.system && value.version > (system.seen[field] ?? 0),
+      ([field, value]) => value.system !== incoming.system && value.version > seenAt(system, field, null).version,
     );
     if (unseen.length === 0) return this.markDeleted(incoming);
 
@@ -529,4 +530,24 @@ function sameValue(a: FieldValue | undefined, b: FieldValue | undefined): boolea
 
 function toSide(contender: Contender, deleted: boolean): ConflictSide {
   return { system: contender.system, value: contender.value, deleted, occurredAt: contender.at, eventId: contender.eventId };
+}
+
+/** Records that the system holds `version` of the field from `position` on in its change order. */
+function markSeen(system: SystemState, field: string, version: number, position: string | null): void {
+  const entry = system.seen[field];
+  if (entry && entry.version >= version) return;
+  system.seen[field] = { version, position, previous: entry?.version ?? 0 };
+}
+
+/**
+ * The field version a system held when it made a change at `sequence`: the one it holds now, unless
+ * Tandem's write of that version reached the system after the change (then it is overwritten).
+ */
+function seenAt(system: SystemState, field: string, sequence: string | null): { version: number; overwrittenSince: boolean } {
+  const entry = system.seen[field];
+  if (!entry) return { version: 0, overwrittenSince: false };
+  if (entry.position === null || sequence === null || BigInt(sequence) > BigInt(entry.position)) {
+    return { version: entry.version, overwrittenSince: false };
+  }
+  return { version: entry.previous, overwrittenSince: true };
 }

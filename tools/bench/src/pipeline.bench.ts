@@ -1,5 +1,5 @@
-import { CRM_TABLE, CUSTOMER_TABLE, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
-import { createTempDatabase, eventually, type TempDatabase } from '@tandem/testing';
+import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { eventually } from '@tandem/testing';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 
@@ -24,17 +24,12 @@ const ARRIVALS = `
   CREATE TRIGGER log_arrival AFTER INSERT OR UPDATE ON contacts FOR EACH ROW EXECUTE FUNCTION log_arrival();`;
 
 async function main(): Promise<void> {
-  const dbs: TempDatabase[] = await Promise.all(['bench_tandem', 'bench_crm', 'bench_customer'].map((name) => createTempDatabase(name)));
-  const [tandem, crmDb, customerDb] = dbs as [TempDatabase, TempDatabase, TempDatabase];
-  const crm = new Client({ connectionString: crmDb.url });
-  const customer = new Client({ connectionString: customerDb.url });
-  await Promise.all([crm.connect(), customer.connect()]);
-  await crm.query(CRM_TABLE);
-  await customer.query(CUSTOMER_TABLE);
+  const dbs = await createCrmCustomerDatabases('bench_');
+  const { crm, customer } = dbs;
   await customer.query(ARRIVALS);
-  const stack = new ServiceStack(tandem.url, crmCustomerSync(), [
-    { id: 'crm', url: crmDb.url },
-    { id: 'customer', url: customerDb.url },
+  const stack = new ServiceStack(dbs.tandem.url, crmCustomerSync(), [
+    { id: 'crm', url: dbs.crmDb.url },
+    { id: 'customer', url: dbs.customerDb.url },
   ], { LOG_LEVEL: 'warn' });
   try {
     say('starting reconciler, connectors and appliers');
@@ -96,8 +91,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
   } finally {
     await stack.stop();
-    await Promise.all([crm.end(), customer.end()]);
-    await Promise.all(dbs.map((db) => db.drop()));
+    await dbs.close();
   }
 }
 

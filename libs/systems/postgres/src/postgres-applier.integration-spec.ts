@@ -97,7 +97,7 @@ describe('PostgresApplier', () => {
     const again = await applier.apply([create]);
 
     expect(first.map((o) => o.outcome)).toEqual(['applied', 'stale']);
-    expect(again).toEqual([{ commandId: create.commandId, recordId: '1', outcome: 'stale', fields: {}, error: null }]);
+    expect(again).toEqual([{ commandId: create.commandId, recordId: '1', outcome: 'stale', fields: {}, error: null, position: null }]);
     expect(await rows(pool)).toHaveLength(1);
   });
 
@@ -246,11 +246,14 @@ describe('PostgresApplier', () => {
       command({ entityId, version: 2, fields: { name: 'Ada' } }),
     ]);
     expect(await capture.readBatch(10)).toEqual([]);
+    // The batch reports where the table's change order stood after its writes.
+    expect(created!.position).toMatch(/^\d+$/);
     // The records it wrote are known as its entity's, for when someone else edits them.
     expect(await capture.entitiesWrittenByTandem([created!.recordId!])).toEqual(new Map([[created!.recordId!, entityId]]));
 
     await pool.query(`UPDATE contacts SET name = 'Ada L' WHERE id = $1`, [created!.recordId]);
     const changes = await capture.readBatch(10);
     expect(changes.map((c) => [c.operation, c.recordId, c.after?.['name']])).toEqual([['update', created!.recordId, 'Ada L']]);
+    expect(BigInt(changes[0]!.sequence)).toBeGreaterThan(BigInt(created!.position!));
   });
 });

@@ -47,6 +47,11 @@ export interface ApplyOutcome {
   /** What the row now holds for the columns the command wrote; empty when nothing was written. */
   fields: FieldValues;
   error: ApplyOutcomeError | null;
+  /**
+   * Where the watched table's change order stood when the batch committed, when capture is installed:
+   * a change captured with a smaller sequence was made before this write and overwritten by it.
+   */
+  position: string | null;
 }
 
 export interface PostgresApplierOptions {
@@ -152,9 +157,17 @@ export class PostgresApplier {
               : this.finish(write, row, entities);
         }
       }
+      // Taken after every row write: a concurrent edit of the same row either captured before it
+      // (and overwritten) or, waiting on the row lock, after it.
+      const { rows } = await runQuery<{ position: string | null }>(
+        client,
+        doing,
+        `SELECT nextval(to_regclass('tandem.changes_seq_seq'))::text AS position`,
+      );
       await runQuery(client, doing, 'COMMIT');
       releaseClient(client);
-      return outcomes.map((outcome, index) => outcome ?? invalidCommand(commands[index]!, 'no outcome'));
+      const position = rows[0]?.position ?? null;
+      return outcomes.map((outcome, index) => ({ ...(outcome ?? invalidCommand(commands[index]!, 'no outcome')), position }));
     } catch (error) {
       await releaseAfterFailure(client);
       throw error;
@@ -203,7 +216,7 @@ export class PostgresApplier {
     const entityId = command.entityId.toLowerCase();
     const known = entities.get(entityId);
     if (known && command.version <= known.version) {
-      return { commandId: command.commandId, recordId: known.recordId, outcome: 'stale', fields: {}, error: null };
+      return { commandId: command.commandId, recordId: known.recordId, outcome: 'stale', fields: {}, error: null, position: null };
     }
     const recordId = command.recordId ?? known?.recordId ?? null;
     const mark: AppliedMark = { entityId, version: command.version, commandId: command.commandId };
@@ -365,12 +378,12 @@ function toFieldValue(value: unknown): FieldValue {
 }
 
 function applied(command: ApplyCommandInput, recordId: string | null, fields: FieldValues): ApplyOutcome {
-  return { commandId: command.commandId, recordId, outcome: 'applied', fields, error: null };
+  return { commandId: command.commandId, recordId, outcome: 'applied', fields, error: null, position: null };
 }
 
 function failed(command: ApplyCommandInput, recordId: string | null, code: string, message: string): ApplyOutcome {
   const error: ApplyOutcomeError = { code, message, retryable: false };
-  return { commandId: command.commandId, recordId, outcome: 'failed', fields: {}, error };
+  return { commandId: command.commandId, recordId, outcome: 'failed', fields: {}, error, position: null };
 }
 
 function invalidCommand(command: ApplyCommandInput, message: string): ApplyOutcome {
