@@ -1,10 +1,10 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { describeIssues } from '@tandem/contracts';
-import { MessageConsumer, type Broker, type Publisher, type TopicNames } from '@tandem/messaging';
+import { MessageConsumer, topicSpecs, type Broker, type Publisher, type TopicNames } from '@tandem/messaging';
 import { ApplierPipeline, SyncCatalog, type TargetCall } from '@tandem/pipeline';
 import { PostgresApplier, PostgresSystemError, PostgresTableSchema } from '@tandem/postgres-system';
 import { retry, TargetBreaker } from '@tandem/resilience';
-import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS } from '@tandem/service-kit';
+import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS, topicsConfig } from '@tandem/service-kit';
 import { SyncConfigRepository, type SqlClient } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
 import { ConfigError } from '@tandem/config';
@@ -48,7 +48,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     this.pool = pool;
     const target = new PostgresApplier({ pool, table: table.data });
     await target.install();
-    await this.broker.ensureTopics([{ name: this.topics.apply(systemId), partitions: this.config.TOPIC_PARTITIONS }]);
+    await this.broker.ensureTopics(topicSpecs(topicsConfig(this.config), [systemId]));
 
     const consumer = this.broker.consumer({
       groupId: `${this.config.TOPIC_PREFIX}.applier.${systemId}`,

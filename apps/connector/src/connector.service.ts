@@ -2,10 +2,10 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { ConfigError } from '@tandem/config';
 import { describeIssues } from '@tandem/contracts';
 import { createRedisCoordination, LeaseKeeper, type Coordination } from '@tandem/coordination';
-import type { Publisher, TopicNames, Broker } from '@tandem/messaging';
+import { topicSpecs, type Broker, type Publisher, type TopicNames } from '@tandem/messaging';
 import { ConnectorPipeline, SyncCatalog } from '@tandem/pipeline';
 import { PostgresChangeCapture, PostgresTableSchema } from '@tandem/postgres-system';
-import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS } from '@tandem/service-kit';
+import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS, topicsConfig } from '@tandem/service-kit';
 import { SyncConfigRepository, type SqlClient } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
 import { randomBytes } from 'node:crypto';
@@ -46,7 +46,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     if (system.kind !== 'postgres') throw new ConfigError('connector', [`SYSTEM_ID: system "${systemId}" is a ${system.kind} system; this connector reads postgres systems`]);
     const table = PostgresTableSchema.safeParse(system.settings);
     if (!table.success) throw new ConfigError('connector', [`sync settings of system "${systemId}": ${describeIssues(table.error)}`]);
-    await this.broker.ensureTopics([{ name: this.topics.changes, partitions: this.config.TOPIC_PARTITIONS }]);
+    await this.broker.ensureTopics(topicSpecs(topicsConfig(this.config), [systemId]));
 
     const pool = new Pool({ connectionString: this.config.SYSTEM_DATABASE_URL, max: 4 });
     pool.on('error', (error) => this.logger.warn({ error: error.message }, 'source connection dropped'));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { MessageConsumer, topicSpecs, type Broker, type Publisher, type TopicNames } from '@tandem/messaging';
 import { ReconcilerPipeline, SyncCatalog } from '@tandem/pipeline';
-import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS } from '@tandem/service-kit';
+import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS, topicsConfig } from '@tandem/service-kit';
 import { SyncConfigRepository, type SqlClient } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
 import type { Logger } from 'pino';
@@ -60,6 +60,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
   private async ensureTopics(catalog: SyncCatalog): Promise<void> {
     const systems = [...new Set(catalog.all().flatMap((sync) => [...sync.systems.keys()]))];
-    await this.broker.ensureTopics(topicSpecs({ prefix: this.config.TOPIC_PREFIX, partitions: this.config.TOPIC_PARTITIONS }, systems));
+    await this.broker.ensureTopics(topicSpecs(topicsConfig(this.config), systems));
   }
 }

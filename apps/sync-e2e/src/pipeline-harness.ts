@@ -48,7 +48,7 @@ export class PipelineHarness {
   static async start(tandemUrl: string, config: SyncConfig, databases: LinkedDatabase[]): Promise<PipelineHarness> {
     const prefix = `t${uniqueSuffix()}`;
     const broker = new KafkaBroker({ clientId: 'harness', brokers: TEST_KAFKA_BROKERS, logger });
-    await broker.ensureTopics(topicSpecs({ prefix, partitions: 3 }, databases.map((d) => d.systemId)));
+    await broker.ensureTopics(topicSpecs({ prefix, partitions: 3, retentionMs: 3_600_000 }, databases.map((d) => d.systemId)));
     const db = createPgSqlClient(tandemUrl);
     await migrate(db);
     const publisher = new Publisher(await broker.producer());

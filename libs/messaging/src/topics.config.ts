@@ -4,6 +4,8 @@ import type { TopicSpec } from './broker.interface';
 export interface TopicsConfig {
   prefix: string;
   partitions: number;
+  /** How long change, command and conflict messages are kept; the resolved topic is compacted instead. */
+  retentionMs: number;
 }
 
 export function topicNames(prefix: string) {
@@ -22,11 +24,12 @@ export type TopicNames = ReturnType<typeof topicNames>;
 
 export function topicSpecs(config: TopicsConfig, systemIds: readonly string[]): TopicSpec[] {
   const names = topicNames(config.prefix);
+  const kept = { partitions: config.partitions, retentionMs: config.retentionMs };
   return [
-    { name: names.changes, partitions: config.partitions },
-    ...systemIds.map((id) => ({ name: names.apply(id), partitions: config.partitions })),
+    { name: names.changes, ...kept },
+    ...systemIds.map((id) => ({ name: names.apply(id), ...kept })),
     { name: names.resolved, partitions: config.partitions, compacted: true },
-    { name: names.conflicts, partitions: config.partitions },
-    { name: names.deadLetters, partitions: 1 },
+    { name: names.conflicts, ...kept },
+    { name: names.deadLetters, partitions: 1, retentionMs: config.retentionMs },
   ];
 }
