@@ -59,14 +59,6 @@ export class MessageConsumer<T extends MessageType> {
     });
   }
 
-  pause(): void {
-    this.options.consumer.pause();
-  }
-
-  resume(): void {
-    this.options.consumer.resume();
-  }
-
   stop(): Promise<void> {
     return this.options.consumer.stop();
   }

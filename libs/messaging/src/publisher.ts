@@ -49,17 +49,6 @@ export class Publisher {
     if (batches.length > 0) await this.producer.send(batches);
   }
 
-  /** Re-publishes an already stamped message unchanged (redrive), keeping its observation time. */
-  async republish(topic: string, messages: readonly Message[]): Promise<void> {
-    if (messages.length === 0) return;
-    const records = messages.map((message) => ({
-      key: entityKey(message.tenantId, message.data.entityId),
-      value: JSON.stringify(message),
-      headers: { [TRACEPARENT]: childTrace(undefined), [MESSAGE_TYPE_HEADER]: message.type },
-    }));
-    await this.producer.send([{ topic, records }]);
-  }
-
   async deadLetter(topic: string, letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     const records = letters.map((letter) => ({
