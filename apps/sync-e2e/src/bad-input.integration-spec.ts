@@ -6,7 +6,7 @@ import { eventually, TEST_KAFKA_BROKERS, uniqueSuffix } from '@tandem/testing';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, crmCustomerSync, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -21,14 +21,9 @@ describe('bad input gets a clear error and a dead letter, and the rest flows', (
   beforeAll(async () => {
     dbs = await createCrmCustomerDatabases();
     ({ crm, customer } = dbs);
-    const { tandem, crmDb, customerDb } = dbs;
     // The customer database refuses phone numbers longer than 20 characters.
     await customer.query(`ALTER TABLE contacts ADD CONSTRAINT phone_length CHECK (length(phone) <= 20)`);
-    stack = new ServiceStack(tandem.url, crmCustomerSync(), [
-      { id: 'crm', url: crmDb.url },
-      { id: 'customer', url: customerDb.url },
-    ]);
-    await stack.start();
+    stack = await startCrmCustomerStack(dbs);
     broker = new KafkaBroker({ clientId: 'dead-letter-reader', brokers: TEST_KAFKA_BROKERS, logger: quiet });
     const reader = broker.consumer({ groupId: `dl-${uniqueSuffix()}`, topics: [topicNames(stack.prefix).deadLetters] });
     await reader.start(async (batch) => {

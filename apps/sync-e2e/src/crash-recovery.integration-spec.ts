@@ -1,6 +1,6 @@
 import { eventually } from '@tandem/testing';
 import { Client } from 'pg';
-import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
 
 const CONTACTS = 1_000;
 const UPDATE_ROUNDS = 4;
@@ -23,12 +23,7 @@ describe('services killed with SIGKILL in the middle of a stream', () => {
   beforeAll(async () => {
     dbs = await createCrmCustomerDatabases();
     ({ crm, customer } = dbs);
-    const { tandem, crmDb, customerDb } = dbs;
-    stack = new ServiceStack(tandem.url, crmCustomerSync(), [
-      { id: 'crm', url: crmDb.url },
-      { id: 'customer', url: customerDb.url },
-    ]);
-    await stack.start();
+    stack = await startCrmCustomerStack(dbs);
   });
 
   afterAll(async () => {

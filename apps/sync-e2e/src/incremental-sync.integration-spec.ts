@@ -1,6 +1,6 @@
 import { eventually } from '@tandem/testing';
 import { Client } from 'pg';
-import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
 
 const CONTACTS = 10_000;
 
@@ -25,16 +25,11 @@ describe('initial sync of 10,000 contacts, then only what changed', () => {
   beforeAll(async () => {
     dbs = await createCrmCustomerDatabases();
     ({ crm, customer } = dbs);
-    const { tandem, crmDb, customerDb } = dbs;
     await crm.query(
       `INSERT INTO contacts (full_name, email, phone) SELECT 'Person ' || i, 'p' || i || '@example.com', '0' FROM generate_series(1, ${CONTACTS}) AS i`,
     );
     await Promise.all([crm.query(WRITE_COUNTER), customer.query(WRITE_COUNTER)]);
-    stack = new ServiceStack(tandem.url, crmCustomerSync(), [
-      { id: 'crm', url: crmDb.url },
-      { id: 'customer', url: customerDb.url },
-    ]);
-    await stack.start();
+    stack = await startCrmCustomerStack(dbs);
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
 import { eventually, TcpRelay, TEST_REDIS_URL } from '@tandem/testing';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
@@ -13,19 +13,9 @@ describe('Redis down while changes keep coming', () => {
   beforeAll(async () => {
     dbs = await createCrmCustomerDatabases();
     ({ crm, customer } = dbs);
-    const { tandem, crmDb, customerDb } = dbs;
     const redis = new URL(TEST_REDIS_URL);
     relay = await TcpRelay.start({ host: redis.hostname, port: Number(redis.port || 6379) });
-    stack = new ServiceStack(
-      tandem.url,
-      crmCustomerSync(),
-      [
-        { id: 'crm', url: crmDb.url },
-        { id: 'customer', url: customerDb.url },
-      ],
-      { REDIS_URL: relay.via(TEST_REDIS_URL), LEASE_TTL_MS: '3000' },
-    );
-    await stack.start();
+    stack = await startCrmCustomerStack(dbs, { env: { REDIS_URL: relay.via(TEST_REDIS_URL), LEASE_TTL_MS: '3000' } });
   });
 
   afterAll(async () => {

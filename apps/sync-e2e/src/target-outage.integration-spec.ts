@@ -1,6 +1,6 @@
 import { eventually, TcpRelay, TEST_POSTGRES_URL } from '@tandem/testing';
 import { Client } from 'pg';
-import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack, type CrmCustomerDatabases } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
 
 const OUTAGE_MS = 30_000;
 
@@ -14,14 +14,9 @@ describe('a target database that refuses connections for 30 s', () => {
   beforeAll(async () => {
     dbs = await createCrmCustomerDatabases();
     ({ crm, customer } = dbs);
-    const { tandem, crmDb, customerDb } = dbs;
     const server = new URL(TEST_POSTGRES_URL);
     relay = await TcpRelay.start({ host: server.hostname, port: Number(server.port || 5432) });
-    stack = new ServiceStack(tandem.url, crmCustomerSync(), [
-      { id: 'crm', url: crmDb.url },
-      { id: 'customer', url: relay.via(customerDb.url) },
-    ]);
-    await stack.start();
+    stack = await startCrmCustomerStack(dbs, { customerUrl: relay.via(dbs.customerDb.url) });
   });
 
   afterAll(async () => {

@@ -1,3 +1,10 @@
 export { ServiceProcess, freePort } from './service-process';
 export { ServiceStack, type StackSystem } from './service-stack';
-export { CRM_TABLE, CUSTOMER_TABLE, createCrmCustomerDatabases, crmCustomerSync, type CrmCustomerDatabases } from './fixtures/crm-customer.fixture';
+export {
+  CRM_TABLE,
+  CUSTOMER_TABLE,
+  createCrmCustomerDatabases,
+  crmCustomerSync,
+  startCrmCustomerStack,
+  type CrmCustomerDatabases,
+} from './fixtures/crm-customer.fixture';

@@ -1,4 +1,4 @@
-import { createCrmCustomerDatabases, crmCustomerSync, ServiceStack } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, startCrmCustomerStack } from '@tandem/local-stack';
 import { eventually } from '@tandem/testing';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
@@ -27,13 +27,9 @@ async function main(): Promise<void> {
   const dbs = await createCrmCustomerDatabases('bench_');
   const { crm, customer } = dbs;
   await customer.query(ARRIVALS);
-  const stack = new ServiceStack(dbs.tandem.url, crmCustomerSync(), [
-    { id: 'crm', url: dbs.crmDb.url },
-    { id: 'customer', url: dbs.customerDb.url },
-  ], { LOG_LEVEL: 'warn' });
+  say('starting reconciler, connectors and appliers');
+  const stack = await startCrmCustomerStack(dbs, { env: { LOG_LEVEL: 'warn' } });
   try {
-    say('starting reconciler, connectors and appliers');
-    await stack.start();
 
     say(`phase 1: ${THROUGHPUT_CHANGES} inserts as fast as the CRM takes them`);
     const started = Date.now();
