@@ -1,15 +1,12 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { describeIssues } from '@tandem/contracts';
-import { MessageConsumer, topicSpecs, type Broker, type Publisher, type TopicNames } from '@tandem/messaging';
+import { MessageConsumer, topicSpecs } from '@tandem/messaging';
 import { ApplierPipeline, SyncCatalog, type TargetCall } from '@tandem/pipeline';
 import { PostgresApplier, PostgresSystemError, PostgresTableSchema } from '@tandem/postgres-system';
 import { retry, TargetBreaker } from '@tandem/resilience';
-import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS, topicsConfig } from '@tandem/service-kit';
-import { SyncConfigRepository, type SqlClient } from '@tandem/state';
-import { SyncConfigSchema } from '@tandem/sync-config';
+import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import { ConfigError } from '@tandem/config';
 import { Pool } from 'pg';
-import type { Logger } from 'pino';
 import type { ApplierEnv } from './applier.env';
 
 /**
@@ -23,19 +20,11 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
   private breaker: TargetBreaker | null = null;
   private pool: Pool | null = null;
 
-  constructor(
-    @Inject(PLATFORM_ENV) private readonly config: ApplierEnv,
-    @Inject(TANDEM_DB) private readonly db: SqlClient,
-    @Inject(BROKER) private readonly broker: Broker,
-    @Inject(PUBLISHER) private readonly publisher: Publisher,
-    @Inject(TOPICS) private readonly topics: TopicNames,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly health: HealthService,
-  ) {}
+  constructor(private readonly platform: ServicePlatform<ApplierEnv>) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const systemId = this.config.SYSTEM_ID;
-    const catalog = new SyncCatalog(new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)));
+    const systemId = this.platform.config.SYSTEM_ID;
+    const catalog = SyncCatalog.fromDatabase(this.platform.db);
     await catalog.refresh();
     const system = catalog.linkedSystem(systemId)?.system;
     if (!system) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}" (got "${systemId}")`]);
@@ -43,36 +32,36 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     const table = PostgresTableSchema.safeParse(system.settings);
     if (!table.success) throw new ConfigError('applier', [`sync settings of system "${systemId}": ${describeIssues(table.error)}`]);
 
-    const pool = new Pool({ connectionString: this.config.SYSTEM_DATABASE_URL, max: 4 });
-    pool.on('error', (error) => this.logger.warn({ error: error.message }, 'target connection dropped'));
+    const pool = new Pool({ connectionString: this.platform.config.SYSTEM_DATABASE_URL, max: 4 });
+    pool.on('error', (error) => this.platform.logger.warn({ error: error.message }, 'target connection dropped'));
     this.pool = pool;
     const target = new PostgresApplier({ pool, table: table.data });
     await target.install();
-    await this.broker.ensureTopics(topicSpecs(topicsConfig(this.config), [systemId]));
+    await this.platform.broker.ensureTopics(topicSpecs(topicsConfig(this.platform.config), [systemId]));
 
-    const consumer = this.broker.consumer({
-      groupId: `${this.config.TOPIC_PREFIX}.applier.${systemId}`,
-      topics: [this.topics.apply(systemId)],
-      concurrency: this.config.APPLIER_CONCURRENCY,
+    const consumer = this.platform.broker.consumer({
+      groupId: `${this.platform.config.TOPIC_PREFIX}.applier.${systemId}`,
+      topics: [this.platform.topics.apply(systemId)],
+      concurrency: this.platform.config.APPLIER_CONCURRENCY,
     });
     let outage = false;
     const breaker = new TargetBreaker({
       target: systemId,
       probe: () => pool.query('SELECT 1'),
-      timeoutMs: this.config.APPLY_TIMEOUT_MS,
-      resetTimeoutMs: this.config.BREAKER_RESET_MS,
+      timeoutMs: this.platform.config.APPLY_TIMEOUT_MS,
+      resetTimeoutMs: this.platform.config.BREAKER_RESET_MS,
       volumeThreshold: 2,
       isFailure: (error) => !(error instanceof PostgresSystemError) || error.retryable,
       // opossum opens again after every failed probe; the outage is reported once.
       onOpen: () => {
         consumer.pause();
-        if (!outage) this.logger.warn({ target: systemId }, 'target failing: breaker open, queue paused');
+        if (!outage) this.platform.logger.warn({ target: systemId }, 'target failing: breaker open, queue paused');
         outage = true;
       },
-      onProbeFailed: (error) => this.logger.debug({ target: systemId, error: String(error) }, 'target still failing'),
+      onProbeFailed: (error) => this.platform.logger.debug({ target: systemId, error: String(error) }, 'target still failing'),
       onClose: () => {
         outage = false;
-        this.logger.info({ target: systemId }, 'target answers again: breaker closed, queue resumed');
+        this.platform.logger.info({ target: systemId }, 'target answers again: breaker closed, queue resumed');
         consumer.resume();
       },
     });
@@ -86,18 +75,18 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
           isRetryable: (error) => error instanceof PostgresSystemError && error.retryable,
         }),
       );
-    const pipeline = new ApplierPipeline(this.db, systemId, target, call, this.publisher, this.topics, `applier-${systemId}`);
+    const pipeline = new ApplierPipeline(this.platform.db, systemId, target, call, this.platform.publisher, this.platform.topics, `applier-${systemId}`);
     this.consumer = new MessageConsumer({
       consumer,
-      publisher: this.publisher,
-      deadLetterTopic: this.topics.deadLetters,
+      publisher: this.platform.publisher,
+      deadLetterTopic: this.platform.topics.deadLetters,
       accepted: ['apply.command'],
       service: `applier-${systemId}`,
     });
-    this.health.register({ name: 'target', check: async () => void (await pool.query('SELECT 1')) });
-    this.health.detail('applier', () => ({ system: systemId, breaker: breaker.state, stats: pipeline.stats, timings: pipeline.timings.stages, assignments: consumer.assignments() }));
+    this.platform.health.register({ name: 'target', check: async () => void (await pool.query('SELECT 1')) });
+    this.platform.health.detail('applier', () => ({ system: systemId, breaker: breaker.state, stats: pipeline.stats, timings: pipeline.timings.stages, assignments: consumer.assignments() }));
     await this.consumer.start((batch) => pipeline.handle(batch));
-    this.logger.info({ system: systemId, topic: this.topics.apply(systemId) }, 'applying');
+    this.platform.logger.info({ system: systemId, topic: this.platform.topics.apply(systemId) }, 'applying');
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,17 +1,14 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigError } from '@tandem/config';
 import { describeIssues } from '@tandem/contracts';
 import { createRedisCoordination, LeaseKeeper, type Coordination } from '@tandem/coordination';
-import { topicSpecs, type Broker, type Publisher, type TopicNames } from '@tandem/messaging';
+import { topicSpecs } from '@tandem/messaging';
 import { ConnectorPipeline, SyncCatalog } from '@tandem/pipeline';
 import { PostgresChangeCapture, PostgresTableSchema } from '@tandem/postgres-system';
-import { BROKER, HealthService, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TOPICS, topicsConfig } from '@tandem/service-kit';
-import { SyncConfigRepository, type SqlClient } from '@tandem/state';
-import { SyncConfigSchema } from '@tandem/sync-config';
+import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
-import type { Logger } from 'pino';
 import type { ConnectorEnv } from './connector.env';
 
 /**
@@ -27,41 +24,33 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
   private capture: PostgresChangeCapture | null = null;
   private status: 'starting' | 'standby' | 'snapshot' | 'streaming' = 'starting';
 
-  constructor(
-    @Inject(PLATFORM_ENV) private readonly config: ConnectorEnv,
-    @Inject(TANDEM_DB) private readonly db: SqlClient,
-    @Inject(BROKER) private readonly broker: Broker,
-    @Inject(PUBLISHER) private readonly publisher: Publisher,
-    @Inject(TOPICS) private readonly topics: TopicNames,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly health: HealthService,
-  ) {}
+  constructor(private readonly platform: ServicePlatform<ConnectorEnv>) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const systemId = this.config.SYSTEM_ID;
-    const catalog = new SyncCatalog(new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)));
+    const systemId = this.platform.config.SYSTEM_ID;
+    const catalog = SyncCatalog.fromDatabase(this.platform.db);
     await catalog.refresh();
     const { sync, system } = catalog.linkedSystem(systemId) ?? {};
     if (!sync || !system) throw new ConfigError('connector', [`SYSTEM_ID: no sync configuration links system "${systemId}"`]);
     if (system.kind !== 'postgres') throw new ConfigError('connector', [`SYSTEM_ID: system "${systemId}" is a ${system.kind} system; this connector reads postgres systems`]);
     const table = PostgresTableSchema.safeParse(system.settings);
     if (!table.success) throw new ConfigError('connector', [`sync settings of system "${systemId}": ${describeIssues(table.error)}`]);
-    await this.broker.ensureTopics(topicSpecs(topicsConfig(this.config), [systemId]));
+    await this.platform.broker.ensureTopics(topicSpecs(topicsConfig(this.platform.config), [systemId]));
 
-    const pool = new Pool({ connectionString: this.config.SYSTEM_DATABASE_URL, max: 4 });
-    pool.on('error', (error) => this.logger.warn({ error: error.message }, 'source connection dropped'));
+    const pool = new Pool({ connectionString: this.platform.config.SYSTEM_DATABASE_URL, max: 4 });
+    pool.on('error', (error) => this.platform.logger.warn({ error: error.message }, 'source connection dropped'));
     this.pool = pool;
     const capture = new PostgresChangeCapture({
       pool,
       table: table.data,
-      onListenerError: (error) => this.logger.warn({ error: error.message }, 'change notifications unavailable; polling'),
+      onListenerError: (error) => this.platform.logger.warn({ error: error.message }, 'change notifications unavailable; polling'),
     });
     this.capture = capture;
     await capture.install();
-    this.coordination = await createRedisCoordination(this.config.REDIS_URL);
-    const pipeline = new ConnectorPipeline(this.db, sync, systemId, this.publisher, this.topics);
-    this.health.register({ name: 'source', check: async () => void (await pool.query('SELECT 1')) });
-    this.health.detail('connector', () => ({ system: systemId, status: this.status, stats: pipeline.stats, timings: pipeline.timings.stages }));
+    this.coordination = await createRedisCoordination(this.platform.config.REDIS_URL);
+    const pipeline = new ConnectorPipeline(this.platform.db, sync, systemId, this.platform.publisher, this.platform.topics);
+    this.platform.health.register({ name: 'source', check: async () => void (await pool.query('SELECT 1')) });
+    this.platform.health.detail('connector', () => ({ system: systemId, status: this.status, stats: pipeline.stats, timings: pipeline.timings.stages }));
     this.loop = this.run(capture, pipeline, `connector:${sync.config.tenantId}:${systemId}`);
   }
 
@@ -80,26 +69,26 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     while (!this.stopping.signal.aborted) {
       let keeper: LeaseKeeper | null = null;
       try {
-        keeper = await LeaseKeeper.acquire(this.coordination!.lease, { resource, holderId, ttlMs: this.config.LEASE_TTL_MS });
+        keeper = await LeaseKeeper.acquire(this.coordination!.lease, { resource, holderId, ttlMs: this.platform.config.LEASE_TTL_MS });
         if (!keeper) {
           this.status = 'standby';
-          await sleep(this.config.LEASE_TTL_MS / 3, this.stopping.signal);
+          await sleep(this.platform.config.LEASE_TTL_MS / 3, this.stopping.signal);
           continue;
         }
         const signal = AbortSignal.any([this.stopping.signal, keeper.signal]);
         this.status = 'snapshot';
         const snapshot = await capture.snapshot({
-          chunkSize: this.config.SNAPSHOT_CHUNK_SIZE,
+          chunkSize: this.platform.config.SNAPSHOT_CHUNK_SIZE,
           signal,
-          onProgress: (progress) => this.logger.info(progress, 'initial snapshot'),
+          onProgress: (progress) => this.platform.logger.info(progress, 'initial snapshot'),
         });
-        if (snapshot.rowsDone > 0) this.logger.info(snapshot, 'initial snapshot done');
+        if (snapshot.rowsDone > 0) this.platform.logger.info(snapshot, 'initial snapshot done');
         this.status = 'streaming';
-        await pipeline.run(capture, signal, { batchSize: this.config.BATCH_SIZE, idleWaitMs: this.config.POLL_INTERVAL_MS });
-        if (!keeper.held && !this.stopping.signal.aborted) this.logger.warn({ resource }, 'lease lost; reading stopped until it is regained');
+        await pipeline.run(capture, signal, { batchSize: this.platform.config.BATCH_SIZE, idleWaitMs: this.platform.config.POLL_INTERVAL_MS });
+        if (!keeper.held && !this.stopping.signal.aborted) this.platform.logger.warn({ resource }, 'lease lost; reading stopped until it is regained');
       } catch (error) {
         if (this.stopping.signal.aborted) break;
-        this.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'connector loop failed; retrying');
+        this.platform.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'connector loop failed; retrying');
         await sleep(1_000, this.stopping.signal);
       } finally {
         await keeper?.release().catch(() => undefined);

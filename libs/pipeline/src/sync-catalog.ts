@@ -1,7 +1,8 @@
 import type { EntityType } from '@tandem/contracts';
 import { FieldMapper } from '@tandem/mapping';
 import { CompiledSync, type SystemMapper } from '@tandem/reconciliation';
-import type { LinkedSystem, SyncConfig } from '@tandem/sync-config';
+import { SyncConfigRepository, type SqlClient } from '@tandem/state';
+import { SyncConfigSchema, type LinkedSystem, type SyncConfig } from '@tandem/sync-config';
 
 /** Where sync configurations come from (the configuration table, or a file in tests and demos). */
 export interface SyncConfigSource {
@@ -16,6 +17,11 @@ export class SyncCatalog {
   private byEntity = new Map<string, CompiledSync>();
 
   constructor(private readonly source: SyncConfigSource) {}
+
+  /** The configurations stored in Tandem's database, validated again on every load. */
+  static fromDatabase(db: SqlClient): SyncCatalog {
+    return new SyncCatalog(new SyncConfigRepository(db, (raw) => SyncConfigSchema.parse(raw)));
+  }
 
   async refresh(): Promise<void> {
     const configs = await this.source.list();

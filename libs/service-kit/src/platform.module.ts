@@ -1,13 +1,26 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { KafkaBroker, Publisher, topicNames, type Broker } from '@tandem/messaging';
-import { createPgSqlClient, migrate, type PgSqlClient } from '@tandem/state';
+import { KafkaBroker, Publisher, topicNames, type Broker, type TopicNames } from '@tandem/messaging';
+import { createPgSqlClient, migrate, type PgSqlClient, type SqlClient } from '@tandem/state';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 import { contextLogger } from './logger.util';
 import type { PlatformEnv } from './platform-env.schema';
-import { BROKER, LOGGER, PLATFORM_ENV, PUBLISHER, TANDEM_DB, TANDEM_POOL, TOPICS } from './platform.tokens';
+import { BROKER, LOGGER, PUBLISHER, TANDEM_DB, TANDEM_POOL } from './platform.tokens';
+
+/** Everything a service shares, as one injectable, so each service does not list every token. */
+export class ServicePlatform<E extends PlatformEnv = PlatformEnv> {
+  constructor(
+    readonly config: E,
+    readonly db: SqlClient,
+    readonly broker: Broker,
+    readonly publisher: Publisher,
+    readonly topics: TopicNames,
+    readonly logger: Logger,
+    readonly health: HealthService,
+  ) {}
+}
 
 /** Closes the shared connections after every service has stopped its own work. */
 @Injectable()
@@ -37,9 +50,7 @@ export class PlatformModule {
       global: true,
       controllers: [HealthController],
       providers: [
-        { provide: PLATFORM_ENV, useValue: config },
         { provide: LOGGER, useValue: logger },
-        { provide: TOPICS, useValue: topicNames(config.TOPIC_PREFIX) },
         {
           provide: TANDEM_POOL,
           useFactory: () => {
@@ -78,9 +89,15 @@ export class PlatformModule {
           },
           inject: [TANDEM_DB, BROKER],
         },
+        {
+          provide: ServicePlatform,
+          useFactory: (db: PgSqlClient, broker: Broker, publisher: Publisher, health: HealthService) =>
+            new ServicePlatform(config, db, broker, publisher, topicNames(config.TOPIC_PREFIX), logger, health),
+          inject: [TANDEM_DB, BROKER, PUBLISHER, HealthService],
+        },
         PlatformLifecycle,
       ],
-      exports: [PLATFORM_ENV, LOGGER, TOPICS, TANDEM_DB, BROKER, PUBLISHER, HealthService],
+      exports: [ServicePlatform, HealthService],
     };
   }
 }
