@@ -1,15 +1,10 @@
-import { Module } from '@nestjs/common';
 import { parseEnv } from '@tandem/config';
-import { bootstrapService, createLogger, PlatformModule, runMain } from '@tandem/service-kit';
-import { ConnectorEnvSchema } from './connector.env';
-import { ConnectorService } from './connector.service';
+import { ConnectorEnvSchema, ConnectorModule, connectorServiceName } from '@tandem/connector-service';
+import { bootstrapService, createLogger, runMain } from '@tandem/service-kit';
 
 runMain('connector', async () => {
   const config = parseEnv('connector', ConnectorEnvSchema);
-  const logger = createLogger(`connector-${config.SYSTEM_ID}`, config.LOG_LEVEL);
-
-  @Module({ imports: [PlatformModule.forRoot(`connector-${config.SYSTEM_ID}`, config, logger)], providers: [ConnectorService] })
-  class ConnectorModule {}
-
-  await bootstrapService({ service: `connector-${config.SYSTEM_ID}`, module: ConnectorModule, port: config.HTTP_PORT, logger });
+  const service = connectorServiceName(config);
+  const logger = createLogger(service, config.LOG_LEVEL);
+  await bootstrapService({ service, module: ConnectorModule.forRoot(config, logger), port: config.HTTP_PORT, logger });
 });

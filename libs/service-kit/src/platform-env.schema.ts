@@ -5,6 +5,8 @@ import { z } from 'zod';
 export const PlatformEnvSchema = z.object({
   KAFKA_BROKERS: env.brokers().describe('Kafka bootstrap servers, host:port[,host:port]'),
   DATABASE_URL: env.url(['postgres', 'postgresql']).describe("Tandem's own PostgreSQL database"),
+  /** Shared leases, rate limits and dedupe windows; services that need them require it. */
+  REDIS_URL: env.url(['redis', 'rediss']).optional(),
   TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'must be letters, digits, ".", "_" or "-"').default('tandem'),
   TOPIC_PARTITIONS: env.int(1, 1000).default(12),
   /** Retention of topics created at start, except the compacted resolved-changes topic (7 days). */

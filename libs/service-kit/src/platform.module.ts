@@ -1,13 +1,26 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { createRedisCoordination, type Coordination } from '@tandem/coordination';
 import { KafkaBroker, Publisher, topicNames, type Broker, type TopicNames } from '@tandem/messaging';
-import { createPgSqlClient, migrate, type PgSqlClient, type SqlClient } from '@tandem/state';
+import { createPgSqlClient, migrate, type SqlClient } from '@tandem/state';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 import { contextLogger } from './logger.util';
 import type { PlatformEnv } from './platform-env.schema';
-import { BROKER, LOGGER, PUBLISHER, TANDEM_DB, TANDEM_POOL } from './platform.tokens';
+import { INFRASTRUCTURE, LOGGER, PUBLISHER } from './platform.tokens';
+
+/**
+ * The database, broker and coordination a service runs on. A service started alone connects its
+ * own from its configuration; services sharing one process (the embedded default) share one set,
+ * owned and closed by whoever made it.
+ */
+export interface Infrastructure {
+  db: SqlClient;
+  broker: Broker;
+  /** Null when the configuration names no Redis and nothing was shared. */
+  coordination: Coordination | null;
+}
 
 /** Everything a service shares, as one injectable, so each service does not list every token. */
 export class ServicePlatform<E extends PlatformEnv = PlatformEnv> {
@@ -15,6 +28,7 @@ export class ServicePlatform<E extends PlatformEnv = PlatformEnv> {
     readonly config: E,
     readonly db: SqlClient,
     readonly broker: Broker,
+    readonly coordination: Coordination | null,
     readonly publisher: Publisher,
     readonly topics: TopicNames,
     readonly logger: Logger,
@@ -22,18 +36,43 @@ export class ServicePlatform<E extends PlatformEnv = PlatformEnv> {
   ) {}
 }
 
-/** Closes the shared connections after every service has stopped its own work. */
+interface OwnedInfrastructure extends Infrastructure {
+  /** Closes what this service opened; nothing when the infrastructure was shared with it. */
+  close(): Promise<void>;
+}
+
+/** Connects to the servers the configuration names, migrating Tandem's database first. */
+async function connectInfrastructure(service: string, config: PlatformEnv, logger: Logger): Promise<OwnedInfrastructure> {
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 8 });
+  // An idle connection dropped by a database restart must not crash the service.
+  pool.on('error', (error) => logger.warn({ error: error.message }, 'database connection dropped'));
+  const db = createPgSqlClient(pool);
+  const applied = await migrate(db);
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  const broker = new KafkaBroker({ clientId: service, brokers: config.KAFKA_BROKERS, logger: contextLogger(logger) });
+  const coordination = config.REDIS_URL ? await createRedisCoordination(config.REDIS_URL) : null;
+  return {
+    db,
+    broker,
+    coordination,
+    close: async () => {
+      await broker.close();
+      await coordination?.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Closes the service's own connections after every service has stopped its own work. */
 @Injectable()
 class PlatformLifecycle implements OnApplicationShutdown {
   constructor(
-    @Inject(BROKER) private readonly broker: Broker,
-    @Inject(TANDEM_POOL) private readonly pool: Pool,
+    @Inject(INFRASTRUCTURE) private readonly infrastructure: OwnedInfrastructure,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationShutdown(signal?: string): Promise<void> {
-    await this.broker.close();
-    await this.pool.end();
+    await this.infrastructure.close();
     this.logger.info({ signal }, 'stopped');
   }
 }
@@ -44,7 +83,8 @@ class PlatformLifecycle implements OnApplicationShutdown {
  */
 @Module({})
 export class PlatformModule {
-  static forRoot(service: string, config: PlatformEnv, logger: Logger): DynamicModule {
+  /** `shared`: run on infrastructure another owner made (one process for every service). */
+  static forRoot(service: string, config: PlatformEnv, logger: Logger, shared?: Infrastructure): DynamicModule {
     return {
       module: PlatformModule,
       global: true,
@@ -52,48 +92,30 @@ export class PlatformModule {
       providers: [
         { provide: LOGGER, useValue: logger },
         {
-          provide: TANDEM_POOL,
-          useFactory: () => {
-            const pool = new Pool({ connectionString: config.DATABASE_URL, max: 8 });
-            // An idle connection dropped by a database restart must not crash the service.
-            pool.on('error', (error) => logger.warn({ error: error.message }, 'database connection dropped'));
-            return pool;
-          },
-        },
-        {
-          provide: TANDEM_DB,
-          inject: [TANDEM_POOL],
-          useFactory: async (pool: Pool) => {
-            const db = createPgSqlClient(pool);
-            const applied = await migrate(db);
-            if (applied.length > 0) logger.info({ applied }, 'database migrated');
-            return db;
-          },
-        },
-        {
-          provide: BROKER,
-          useFactory: () => new KafkaBroker({ clientId: service, brokers: config.KAFKA_BROKERS, logger: contextLogger(logger) }),
+          provide: INFRASTRUCTURE,
+          useFactory: (): Promise<OwnedInfrastructure> | OwnedInfrastructure =>
+            shared ? { ...shared, close: async () => undefined } : connectInfrastructure(service, config, logger),
         },
         {
           provide: PUBLISHER,
-          useFactory: async (broker: Broker) => new Publisher(await broker.producer()),
-          inject: [BROKER],
+          useFactory: async ({ broker }: OwnedInfrastructure) => new Publisher(await broker.producer()),
+          inject: [INFRASTRUCTURE],
         },
         {
           provide: HealthService,
-          useFactory: (db: PgSqlClient, broker: Broker) => {
+          useFactory: ({ db, broker }: OwnedInfrastructure) => {
             const health = new HealthService();
             health.register({ name: 'database', check: async () => void (await db.query('SELECT 1')) });
             health.register({ name: 'broker', check: () => broker.ping() });
             return health;
           },
-          inject: [TANDEM_DB, BROKER],
+          inject: [INFRASTRUCTURE],
         },
         {
           provide: ServicePlatform,
-          useFactory: (db: PgSqlClient, broker: Broker, publisher: Publisher, health: HealthService) =>
-            new ServicePlatform(config, db, broker, publisher, topicNames(config.TOPIC_PREFIX), logger, health),
-          inject: [TANDEM_DB, BROKER, PUBLISHER, HealthService],
+          useFactory: ({ db, broker, coordination }: OwnedInfrastructure, publisher: Publisher, health: HealthService) =>
+            new ServicePlatform(config, db, broker, coordination, publisher, topicNames(config.TOPIC_PREFIX), logger, health),
+          inject: [INFRASTRUCTURE, PUBLISHER, HealthService],
         },
         PlatformLifecycle,
       ],

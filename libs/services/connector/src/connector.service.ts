@@ -1,7 +1,7 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigError } from '@tandem/config';
 import { describeIssues } from '@tandem/contracts';
-import { createRedisCoordination, LeaseKeeper, type Coordination } from '@tandem/coordination';
+import { LeaseKeeper, type Coordination } from '@tandem/coordination';
 import { topicSpecs } from '@tandem/messaging';
 import { ConnectorPipeline, SyncCatalog } from '@tandem/pipeline';
 import { PostgresChangeCapture, PostgresTableSchema } from '@tandem/postgres-system';
@@ -19,7 +19,6 @@ import type { ConnectorEnv } from './connector.env';
 export class ConnectorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | null = null;
-  private coordination: Coordination | null = null;
   private pool: Pool | null = null;
   private capture: PostgresChangeCapture | null = null;
   private status: 'starting' | 'standby' | 'snapshot' | 'streaming' = 'starting';
@@ -47,11 +46,12 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     });
     this.capture = capture;
     await capture.install();
-    this.coordination = await createRedisCoordination(this.platform.config.REDIS_URL);
+    const coordination = this.platform.coordination;
+    if (!coordination) throw new ConfigError('connector', ['REDIS_URL: required (one instance reads a source at a time, under a lease)']);
     const pipeline = new ConnectorPipeline(this.platform.db, sync, systemId, this.platform.publisher, this.platform.topics);
     this.platform.health.register({ name: 'source', check: async () => void (await pool.query('SELECT 1')) });
     this.platform.health.detail('connector', () => ({ system: systemId, status: this.status, stats: pipeline.stats, timings: pipeline.timings.stages }));
-    this.loop = this.run(capture, pipeline, `connector:${sync.config.tenantId}:${systemId}`);
+    this.loop = this.run(capture, pipeline, coordination, `connector:${sync.config.tenantId}:${systemId}`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -59,17 +59,16 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     // The batch in flight finishes publishing and acknowledging before the loop returns.
     await this.loop;
     await this.capture?.close();
-    await this.coordination?.close();
     await this.pool?.end();
   }
 
   /** Takes the lease (waiting as a standby while another instance has it), then reads until stopped. */
-  private async run(capture: PostgresChangeCapture, pipeline: ConnectorPipeline, resource: string): Promise<void> {
+  private async run(capture: PostgresChangeCapture, pipeline: ConnectorPipeline, coordination: Coordination, resource: string): Promise<void> {
     const holderId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     while (!this.stopping.signal.aborted) {
       let keeper: LeaseKeeper | null = null;
       try {
-        keeper = await LeaseKeeper.acquire(this.coordination!.lease, { resource, holderId, ttlMs: this.platform.config.LEASE_TTL_MS });
+        keeper = await LeaseKeeper.acquire(coordination.lease, { resource, holderId, ttlMs: this.platform.config.LEASE_TTL_MS });
         if (!keeper) {
           this.status = 'standby';
           await sleep(this.platform.config.LEASE_TTL_MS / 3, this.stopping.signal);

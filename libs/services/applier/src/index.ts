@@ -1,0 +1,2 @@
+export { ApplierEnvSchema, type ApplierEnv } from './applier.env';
+export { ApplierModule, applierServiceName } from './applier.module';

@@ -1,0 +1,2 @@
+export { ConnectorEnvSchema, type ConnectorEnv } from './connector.env';
+export { ConnectorModule, connectorServiceName } from './connector.module';
