@@ -8,6 +8,10 @@ import { systemMapper } from './sync-catalog';
 
 /** One row-level change as a record source reports it, in the system's own field names. */
 export interface RecordChange {
+  /**
+   * The change's position in the source's own order (a decimal integer), increasing per record, and
+   * comparable with the positions the system's applier reports for Tandem's writes.
+   */
   sequence: string;
   operation: 'insert' | 'update' | 'delete' | 'snapshot';
   recordId: string;
@@ -19,7 +23,8 @@ export interface RecordChange {
 /** A source read in its own change order and acknowledged once published (PostgreSQL capture, pollers). */
 export interface RecordChangeSource {
   readBatch(limit: number): Promise<RecordChange[]>;
-  acknowledge(sequences: string[]): Promise<unknown>;
+  /** Called with the changes of the last batch once they are published. */
+  acknowledge(changes: readonly RecordChange[]): Promise<unknown>;
   waitForChanges(timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
   /** Which of these records Tandem itself wrote, and for which entity; authoritative where the source knows. */
   entitiesWrittenByTandem?(recordIds: string[]): Promise<Map<string, string>>;
@@ -75,7 +80,7 @@ export class ConnectorPipeline {
       if (!link) throw new Error(`record ${change.recordId} of ${this.systemId} was not linked to an entity`);
       return {
         type: 'change',
-        eventId: `${this.systemId}:${change.sequence}`,
+        eventId: `${this.systemId}:${change.recordId}:${change.sequence}`,
         tenantId: config.tenantId,
         occurredAt: change.changedAt.toISOString(),
         origin: this.systemId,
@@ -92,7 +97,7 @@ export class ConnectorPipeline {
     });
     await this.timings.time('publish', () => this.publisher.publish(this.topics.changes, events));
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
-    await this.timings.time('acknowledge', () => source.acknowledge(changes.map((change) => change.sequence)));
+    await this.timings.time('acknowledge', () => source.acknowledge(changes));
     this.stats.published += events.length;
     return changes.length;
   }

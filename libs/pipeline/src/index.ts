@@ -3,3 +3,4 @@ export { ReconcilerPipeline, type ReconcilerStats, type StoredEntity } from './r
 export { ConnectorPipeline, type ConnectorStats, type RecordChange, type RecordChangeSource } from './connector.pipeline';
 export { ApplierPipeline, type ApplierStats, type ApplyInput, type ApplyOutcome, type ApplyTarget, type TargetCall } from './applier.pipeline';
 export { ConflictResolver, ConflictResolutionError, type ConflictChoice } from './conflict-resolver.service';
+export { InboxChangeSource, type FetchedRecord, type InboxChangeSourceOptions, type RecordFetcher } from './inbox-change-source';

@@ -31,3 +31,5 @@ export {
 } from './record-error.repository';
 export { CheckpointRepository, type Checkpoint } from './checkpoint.repository';
 export { SyncLogRepository, type StoredSyncLogEntry, type SyncLogEntry } from './sync-log.repository';
+export { SourceInboxRepository, type SourceNotice, type SourceNoticeKind, type StoredSourceNotice } from './source-inbox.repository';
+export { SourceRecordRepository, type SourceRecord } from './source-record.repository';

@@ -111,4 +111,36 @@ CREATE TABLE tandem_sync_log (
 CREATE INDEX tandem_sync_log_entity_idx ON tandem_sync_log (tenant_id, entity_id);
 `;
 
-export const MIGRATIONS: Migration[] = [{ id: '001_initial', sql: initial }];
+const sourceInbox = `
+-- Notices from sources that are not read in their own change order (webhooks, polls, backfills of
+-- SaaS APIs), kept until the change they announce is published. A notice either carries the record
+-- or only says that it changed or went away, and then the record is fetched.
+CREATE TABLE tandem_source_inbox (
+  id bigserial PRIMARY KEY,
+  tenant_id text NOT NULL,
+  system_id text NOT NULL,
+  record_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('record', 'changed', 'deleted')),
+  modified_at_ms bigint NULL,
+  record_values json NULL,
+  received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX tandem_source_inbox_system_idx ON tandem_source_inbox (tenant_id, system_id, id);
+
+-- What such a source last reported of each record: the "before" of its next change, and the
+-- modification time that drops late, reordered or duplicated notices.
+CREATE TABLE tandem_source_records (
+  tenant_id text NOT NULL,
+  system_id text NOT NULL,
+  record_id text NOT NULL,
+  modified_at_ms bigint NOT NULL,
+  deleted boolean NOT NULL,
+  record_values json NOT NULL,
+  PRIMARY KEY (tenant_id, system_id, record_id)
+);
+`;
+
+export const MIGRATIONS: Migration[] = [
+  { id: '001_initial', sql: initial },
+  { id: '002_source_inbox', sql: sourceInbox },
+];

@@ -49,7 +49,7 @@ async function drain(capture: PostgresChangeCapture, batchSize = 500): Promise<C
     const batch = await capture.readBatch(batchSize);
     if (batch.length === 0) return all;
     all.push(...batch);
-    await capture.acknowledge(batch.map((change) => change.sequence));
+    await capture.acknowledge(batch);
   }
 }
 
@@ -110,7 +110,7 @@ describe('PostgresChangeCapture', () => {
     await pool.query(`INSERT INTO contacts (email) SELECT 'c' || n FROM generate_series(1, 3) AS n`);
     const [first, second, third] = await capture.readBatch(10);
 
-    expect(await capture.acknowledge([first!.sequence, second!.sequence])).toBe(2);
+    expect(await capture.acknowledge([first!, second!])).toBe(2);
 
     expect(await capture.pendingCount()).toBe(1);
     expect((await capture.readBatch(10)).map((c) => c.sequence)).toEqual([third!.sequence]);
@@ -126,7 +126,7 @@ describe('PostgresChangeCapture', () => {
 
     const firstRead = await capture.readBatch(10);
     expect(firstRead.map((c) => c.after?.['email'])).toEqual(['late@example.com']);
-    await capture.acknowledge(firstRead.map((c) => c.sequence));
+    await capture.acknowledge(firstRead);
     await early.query('COMMIT');
 
     const secondRead = await capture.readBatch(10);

@@ -132,7 +132,8 @@ export class PostgresChangeCapture {
   }
 
   /** Deletes changes the caller has durably published: this is the checkpoint. */
-  async acknowledge(sequences: string[]): Promise<number> {
+  async acknowledge(changes: ReadonlyArray<{ sequence: string }>): Promise<number> {
+    const sequences = changes.map((change) => change.sequence);
     const invalid = sequences.find((sequence) => !SEQUENCE_PATTERN.test(sequence));
     if (invalid !== undefined) {
       throw invalidArgument(`not a change sequence: ${JSON.stringify(invalid)}`);

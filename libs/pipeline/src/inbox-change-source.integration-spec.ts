@@ -1,0 +1,136 @@
+import { createPgSqlClient, migrate, type PgSqlClient } from '@tandem/state';
+import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { InboxChangeSource, type FetchedRecord, type RecordFetcher } from './inbox-change-source';
+
+/** A source's current records, readable in batches, counting its fetch calls. */
+class FakeSourceRecords implements RecordFetcher {
+  readonly records = new Map<string, FetchedRecord>();
+  calls: string[][] = [];
+
+  put(recordId: string, values: Record<string, unknown>, modifiedAtMs: number): void {
+    this.records.set(recordId, { recordId, values, modifiedAtMs });
+  }
+
+  async fetch(recordIds: string[]): Promise<FetchedRecord[]> {
+    this.calls.push(recordIds);
+    return recordIds.flatMap((id) => {
+      const record = this.records.get(id);
+      return record ? [record] : [];
+    });
+  }
+}
+
+describe('InboxChangeSource', () => {
+  let db: TempDatabase;
+  let client: PgSqlClient;
+  let remote: FakeSourceRecords;
+  let source: InboxChangeSource;
+
+  beforeAll(async () => {
+    db = await createTempDatabase('pipeline_inbox');
+    client = createPgSqlClient(db.url);
+    await migrate(client);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await db.drop();
+  });
+
+  beforeEach(() => {
+    remote = new FakeSourceRecords();
+    source = new InboxChangeSource({ db: client, tenantId: `t_${uniqueSuffix()}`, systemId: 'hubspot', fetcher: remote, coalesceMs: 0 });
+  });
+
+  async function readAndAcknowledge() {
+    const changes = await source.readBatch(1_000);
+    await source.acknowledge(changes);
+    return changes;
+  }
+
+  it('fetches announced records once per batch and reports each as created with its modification time', async () => {
+    remote.put('1', { email: 'a@x.com' }, 1_000);
+    remote.put('2', { email: 'b@x.com' }, 2_000);
+    await source.enqueue([
+      { recordId: '1', kind: 'changed', modifiedAtMs: 1_000, values: null },
+      { recordId: '2', kind: 'changed', modifiedAtMs: 2_000, values: null },
+      { recordId: '1', kind: 'changed', modifiedAtMs: 1_000, values: null },
+    ]);
+    const changes = await readAndAcknowledge();
+    expect(remote.calls).toEqual([['1', '2']]);
+    expect(changes.map((change) => [change.recordId, change.operation, change.sequence, change.before, change.after])).toEqual([
+      ['1', 'insert', '1000', null, { email: 'a@x.com' }],
+      ['2', 'insert', '2000', null, { email: 'b@x.com' }],
+    ]);
+    expect(await source.pendingNotices()).toBe(0);
+  });
+
+  it('drops duplicated, late and unchanged reports, and gives the last report as before', async () => {
+    await source.enqueue([{ recordId: '7', kind: 'record', modifiedAtMs: 5_000, values: { phone: '1' } }]);
+    await readAndAcknowledge();
+    await source.enqueue([
+      { recordId: '7', kind: 'record', modifiedAtMs: 4_000, values: { phone: 'old' } },
+      { recordId: '7', kind: 'record', modifiedAtMs: 5_000, values: { phone: '1' } },
+    ]);
+    expect(await readAndAcknowledge()).toEqual([]);
+    expect(await source.pendingNotices()).toBe(0);
+    await source.enqueue([{ recordId: '7', kind: 'record', modifiedAtMs: 6_000, values: { phone: '2' } }]);
+    const [change] = await readAndAcknowledge();
+    expect(change).toMatchObject({ operation: 'update', sequence: '6000', before: { phone: '1' }, after: { phone: '2' } });
+  });
+
+  it('keeps sequences increasing when a different state carries the same modification time', async () => {
+    await source.enqueue([{ recordId: '9', kind: 'record', modifiedAtMs: 5_000, values: { phone: '1' } }]);
+    await readAndAcknowledge();
+    await source.enqueue([{ recordId: '9', kind: 'record', modifiedAtMs: 5_000, values: { phone: '2' } }]);
+    const [change] = await readAndAcknowledge();
+    expect(change?.sequence).toBe('5001');
+  });
+
+  it('reports a record the source no longer has as deleted, once, and a restored one as created again', async () => {
+    remote.put('3', { email: 'c@x.com' }, 1_000);
+    await source.enqueue([{ recordId: '3', kind: 'changed', modifiedAtMs: 1_000, values: null }]);
+    await readAndAcknowledge();
+    remote.records.delete('3');
+    await source.enqueue([
+      { recordId: '3', kind: 'deleted', modifiedAtMs: 3_000, values: null },
+      { recordId: '3', kind: 'deleted', modifiedAtMs: 3_000, values: null },
+    ]);
+    const [deletion] = await readAndAcknowledge();
+    expect(deletion).toMatchObject({ operation: 'delete', sequence: '3000', before: { email: 'c@x.com' }, after: null });
+    await source.enqueue([{ recordId: '3', kind: 'deleted', modifiedAtMs: 3_000, values: null }]);
+    expect(await readAndAcknowledge()).toEqual([]);
+    remote.put('3', { email: 'c@x.com' }, 4_000);
+    await source.enqueue([{ recordId: '3', kind: 'changed', modifiedAtMs: 4_000, values: null }]);
+    const [restore] = await readAndAcknowledge();
+    expect(restore).toMatchObject({ operation: 'insert', sequence: '4000', before: null });
+  });
+
+  it('republishes what was read but not acknowledged, and loses nothing that arrived meanwhile', async () => {
+    await source.enqueue([{ recordId: '5', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1' } }]);
+    const unacknowledged = await source.readBatch(1_000);
+    await source.enqueue([{ recordId: '6', kind: 'record', modifiedAtMs: 1_500, values: { phone: '9' } }]);
+    const again = await source.readBatch(1_000);
+    expect(again.map((change) => [change.recordId, change.sequence])).toEqual([
+      ['5', '1000'],
+      ['6', '1500'],
+    ]);
+    expect(unacknowledged.map((change) => change.sequence)).toEqual(['1000']);
+    await source.acknowledge(again);
+    expect(await source.pendingNotices()).toBe(0);
+  });
+
+  it('holds announced records back briefly so one fetch serves a burst', async () => {
+    const coalescing = new InboxChangeSource({ db: client, tenantId: `t_${uniqueSuffix()}`, systemId: 'hubspot', fetcher: remote, coalesceMs: 400 });
+    for (let index = 0; index < 5; index += 1) remote.put(String(index), { n: index }, 1_000 + index);
+    await coalescing.enqueue([{ recordId: '0', kind: 'changed', modifiedAtMs: null, values: null }]);
+    expect(await coalescing.readBatch(1_000)).toEqual([]);
+    await coalescing.enqueue(['1', '2', '3', '4'].map((recordId) => ({ recordId, kind: 'changed' as const, modifiedAtMs: null, values: null })));
+    const started = Date.now();
+    await coalescing.waitForChanges(5_000);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const changes = await coalescing.readBatch(1_000);
+    expect(changes).toHaveLength(5);
+    expect(remote.calls).toEqual([['0', '1', '2', '3', '4']]);
+  });
+});

@@ -1,0 +1,181 @@
+import { SourceInboxRepository, SourceRecordRepository, type SourceNotice, type SourceRecord, type SqlClient } from '@tandem/state';
+import type { RecordChange, RecordChangeSource } from './connector.pipeline';
+
+export interface FetchedRecord {
+  recordId: string;
+  values: Record<string, unknown>;
+  modifiedAtMs: number;
+}
+
+/** Reads the current state of records from the source; a record it does not return is gone. */
+export interface RecordFetcher {
+  fetch(recordIds: string[]): Promise<FetchedRecord[]>;
+}
+
+export interface InboxChangeSourceOptions {
+  db: SqlClient;
+  tenantId: string;
+  systemId: string;
+  fetcher: RecordFetcher;
+  /** How long a notice may wait for others to share its fetch: fewer calls for a little latency. */
+  coalesceMs?: number;
+  /** Records one fetch call reads; a batch with this many to fetch goes at once. */
+  fetchBatchSize?: number;
+}
+
+interface PendingAcknowledgement {
+  noticeIds: string[];
+  record: SourceRecord;
+}
+
+/**
+ * A source whose notices arrive out of order, late or twice (webhooks, polls, backfill pages), made
+ * into a record source read in order: notices wait in an inbox; each batch fetches what the notices
+ * only announced, compares each record with what the source last reported, and emits a change only
+ * when the record is newer and different. The source's own modification time orders the reports,
+ * so a late or repeated notice is dropped, and the record's previous report is the change's `before`.
+ */
+export class InboxChangeSource implements RecordChangeSource {
+  private readonly inbox: SourceInboxRepository;
+  private readonly records: SourceRecordRepository;
+  private readonly pending = new WeakMap<RecordChange, PendingAcknowledgement>();
+  private readonly coalesceMs: number;
+  private readonly fetchBatchSize: number;
+  private wake: (() => void) | null = null;
+  private notified = false;
+  /** When the notices held back for coalescing are due. */
+  private dueInMs: number | null = null;
+
+  constructor(private readonly options: InboxChangeSourceOptions) {
+    this.inbox = new SourceInboxRepository(options.db);
+    this.records = new SourceRecordRepository(options.db);
+    this.coalesceMs = options.coalesceMs ?? 200;
+    this.fetchBatchSize = options.fetchBatchSize ?? 100;
+  }
+
+  /** Stores notices durably; once this resolves the source may be told they were received. */
+  async enqueue(notices: SourceNotice[]): Promise<void> {
+    await this.inbox.add(this.options.tenantId, this.options.systemId, notices);
+    this.notify();
+  }
+
+  /** Wakes a reader waiting for changes (notices added by another path of this process). */
+  notify(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
+  pendingNotices(): Promise<number> {
+    return this.inbox.count(this.options.tenantId, this.options.systemId);
+  }
+
+  async readBatch(limit: number): Promise<RecordChange[]> {
+    const { tenantId, systemId } = this.options;
+    for (;;) {
+      this.dueInMs = null;
+      const notices = await this.inbox.peek(tenantId, systemId, limit);
+      if (notices.length === 0) return [];
+      const toFetch = [...new Set(notices.filter((notice) => notice.kind !== 'record').map((notice) => notice.recordId))];
+      const oldestToFetch = Math.max(0, ...notices.filter((notice) => notice.kind !== 'record').map((notice) => notice.ageMs));
+      if (toFetch.length > 0 && toFetch.length < this.fetchBatchSize && notices.length < limit && oldestToFetch < this.coalesceMs) {
+        this.dueInMs = this.coalesceMs - oldestToFetch;
+        return [];
+      }
+
+      const byRecord = new Map<string, typeof notices>();
+      for (const notice of notices) byRecord.set(notice.recordId, [...(byRecord.get(notice.recordId) ?? []), notice]);
+      const fetched = new Map<string, FetchedRecord>();
+      for (let start = 0; start < toFetch.length; start += this.fetchBatchSize) {
+        for (const record of await this.options.fetcher.fetch(toFetch.slice(start, start + this.fetchBatchSize))) fetched.set(record.recordId, record);
+      }
+      const previous = await this.records.load(tenantId, systemId, [...byRecord.keys()]);
+
+      const changes: RecordChange[] = [];
+      const dropped: string[] = [];
+      for (const [recordId, recordNotices] of byRecord) {
+        const noticeIds = recordNotices.map((notice) => notice.id);
+        const current = currentState(recordId, recordNotices, fetched);
+        const change = changeBetween(previous.get(recordId), current);
+        if (!change) {
+          dropped.push(...noticeIds);
+          continue;
+        }
+        this.pending.set(change, { noticeIds, record: current });
+        changes.push(change);
+      }
+      await this.inbox.remove(tenantId, systemId, dropped);
+      if (changes.length > 0) return changes;
+    }
+  }
+
+  /** Removes the published changes' notices and records what the source now holds, atomically. */
+  async acknowledge(changes: readonly RecordChange[]): Promise<void> {
+    const { tenantId, systemId } = this.options;
+    const done = changes.map((change) => this.pending.get(change)).filter((entry): entry is PendingAcknowledgement => entry !== undefined);
+    await this.options.db.transaction(async (tx) => {
+      await new SourceInboxRepository(tx).remove(tenantId, systemId, done.flatMap((entry) => entry.noticeIds));
+      await new SourceRecordRepository(tx).save(tenantId, systemId, done.map((entry) => entry.record));
+    });
+  }
+
+  async waitForChanges(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const waitMs = this.dueInMs === null ? timeoutMs : Math.min(timeoutMs, this.dueInMs);
+    if (this.notified && this.dueInMs === null) {
+      this.notified = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal?.addEventListener('abort', done, { once: true });
+      // While notices are held back for coalescing, new ones do not end the wait early.
+      if (this.dueInMs === null) this.wake = done;
+    });
+    this.notified = false;
+  }
+}
+
+/** The record as the source holds it now: fetched when a notice only announced it, else the newest report. */
+function currentState(recordId: string, notices: ReadonlyArray<SourceNotice & { id: string }>, fetched: Map<string, FetchedRecord>): SourceRecord {
+  if (notices.some((notice) => notice.kind !== 'record')) {
+    const record = fetched.get(recordId);
+    if (record) return { recordId, modifiedAtMs: record.modifiedAtMs, deleted: false, values: record.values };
+    const reportedAt = notices.map((notice) => notice.modifiedAtMs).filter((time): time is number => time !== null);
+    return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: {} };
+  }
+  const newest = notices.reduce((best, notice) => ((notice.modifiedAtMs ?? 0) >= (best.modifiedAtMs ?? 0) ? notice : best));
+  return { recordId, modifiedAtMs: newest.modifiedAtMs ?? Date.now(), deleted: false, values: newest.values ?? {} };
+}
+
+/**
+ * The change from the last report to the current state, or null when there is none to publish: a
+ * report older than the last one, the same values again, or a deletion of what was never seen.
+ * Sequences are the source's modification times, kept increasing per record so the reconciler can
+ * compare them with the positions of Tandem's own writes.
+ */
+function changeBetween(previous: SourceRecord | undefined, current: SourceRecord): RecordChange | null {
+  const live = previous && !previous.deleted ? previous : null;
+  if (current.deleted && !live) return null;
+  if (!current.deleted && live && (current.modifiedAtMs < live.modifiedAtMs || sameValues(live.values, current.values))) return null;
+  const sequence = Math.max(current.modifiedAtMs, previous ? previous.modifiedAtMs + 1 : 0);
+  current.modifiedAtMs = sequence;
+  return {
+    sequence: String(sequence),
+    operation: current.deleted ? 'delete' : live ? 'update' : 'insert',
+    recordId: current.recordId,
+    before: live?.values ?? null,
+    after: current.deleted ? null : current.values,
+    changedAt: new Date(sequence),
+  };
+}
+
+function sameValues(left: Record<string, unknown>, right: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  for (const key of keys) if (JSON.stringify(left[key] ?? null) !== JSON.stringify(right[key] ?? null)) return false;
+  return true;
+}
