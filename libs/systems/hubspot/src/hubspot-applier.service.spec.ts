@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { HubSpotApiError, HubSpotApiErrorCode } from './hubspot-api.error';
+import { HubSpotApplier, type HubSpotApplierClient, type HubSpotApplyInput } from './hubspot-applier.service';
+import type { BatchWriteResult, HubSpotProperties } from './hubspot-client.service';
+import type { HubSpotContact } from './hubspot-response.schema';
+
+/**
+ * HubSpot's batch writes in memory: emails are stored lowercased, a batch with an invalid email is
+ * refused whole (400), and an update of an unknown id fails that input alone (207), results in
+ * reverse order (HubSpot does not promise input order).
+ */
+class FakeHubSpot implements HubSpotApplierClient {
+  readonly contacts = new Map<string, HubSpotContact>();
+  readonly calls: Array<{ kind: string; size: number }> = [];
+  failNext: HubSpotApiError | null = null;
+  private nextId = 100;
+  private clock = 1_700_000_000_000;
+
+  async batchUpdate(inputs: ReadonlyArray<{ id: string; properties: HubSpotProperties }>): Promise<BatchWriteResult> {
+    this.record('update', inputs);
+    const results: HubSpotContact[] = [];
+    const missing = inputs.filter((input) => !this.contacts.has(input.id)).map((input) => input.id);
+    for (const input of inputs) if (this.contacts.has(input.id)) results.push(this.write(input.id, input.properties));
+    const errors = missing.length === 0 ? [] : [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'not found', context: { ids: missing } }];
+    return { results: results.reverse(), errors };
+  }
+
+  async batchUpsert(inputs: ReadonlyArray<{ email: string; properties: HubSpotProperties }>): Promise<BatchWriteResult> {
+    this.record('upsert', inputs);
+    return {
+      results: inputs
+        .map((input) => {
+          const existing = [...this.contacts.values()].find((each) => each.properties['email'] === input.email.toLowerCase());
+          return this.write(existing?.id ?? String(this.nextId++), { ...input.properties, email: input.email });
+        })
+        .reverse(),
+      errors: [],
+    };
+  }
+
+  async batchCreate(inputs: ReadonlyArray<{ properties: HubSpotProperties }>): Promise<BatchWriteResult> {
+    this.record('create', inputs);
+    return { results: inputs.map((input) => this.write(String(this.nextId++), input.properties)).reverse(), errors: [] };
+  }
+
+  async batchArchive(ids: readonly string[]): Promise<void> {
+    this.record('archive', ids);
+    for (const id of ids) this.contacts.delete(id);
+  }
+
+  async probe(): Promise<void> {
+    this.record('probe', []);
+  }
+
+  seed(id: string, properties: Record<string, string>): void {
+    this.contacts.set(id, { id, properties: { ...properties, lastmodifieddate: new Date(this.clock).toISOString() } });
+  }
+
+  private record(kind: string, inputs: readonly unknown[]): void {
+    this.calls.push({ kind, size: inputs.length });
+    const failure = this.failNext;
+    this.failNext = null;
+    if (failure) throw failure;
+    const invalid = inputs.some((input) => {
+      const email = (input as { properties?: HubSpotProperties }).properties?.['email'];
+      return typeof email === 'string' && !email.includes('@');
+    });
+    if (invalid) {
+      throw new HubSpotApiError(HubSpotApiErrorCode.Validation, 'Property values were not valid', { status: 400, category: 'VALIDATION_ERROR' });
+    }
+  }
+
+  private write(id: string, properties: HubSpotProperties): HubSpotContact {
+    this.clock += 1;
+    const held = { ...(this.contacts.get(id)?.properties ?? {}) };
+    for (const [name, value] of Object.entries(properties)) held[name] = name === 'email' && value ? value.toLowerCase() : value;
+    held['lastmodifieddate'] = new Date(this.clock).toISOString();
+    const contact = { id, properties: held };
+    this.contacts.set(id, contact);
+    return contact;
+  }
+}
+
+let versions = 0;
+function command(overrides: Partial<HubSpotApplyInput>): HubSpotApplyInput {
+  versions += 1;
+  return { commandId: randomUUID(), entityId: randomUUID(), recordId: null, operation: 'upsert', version: versions, fields: {}, ...overrides };
+}
+
+function setup() {
+  const hubspot = new FakeHubSpot();
+  return { hubspot, applier: new HubSpotApplier(hubspot) };
+}
+
+describe('HubSpotApplier', () => {
+  it('writes 15 updates in one call and reports each with the values HubSpot holds and its position', async () => {
+    const { hubspot, applier } = setup();
+    for (let index = 1; index <= 15; index += 1) hubspot.seed(String(index), { email: `c${index}@x.com` });
+    const commands = Array.from({ length: 15 }, (_, index) =>
+      command({ recordId: String(index + 1), fields: { phone: 5550 + index, email: `C${index + 1}@X.com`, vip: true } }),
+    );
+    const outcomes = await applier.apply(commands);
+    expect(hubspot.calls).toEqual([{ kind: 'update', size: 15 }]);
+    expect(outcomes.map((outcome) => outcome.commandId)).toEqual(commands.map((each) => each.commandId));
+    expect(outcomes[0]).toEqual({
+      commandId: commands[0]!.commandId,
+      recordId: '1',
+      outcome: 'applied',
+      fields: { phone: '5550', email: 'c1@x.com', vip: 'true' },
+      error: null,
+      position: String(Date.parse(hubspot.contacts.get('1')!.properties['lastmodifieddate']!)),
+    });
+  });
+
+  it('upserts new contacts by email, creates those without one, archives deletes: one call each', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('7', { email: 'gone@x.com' });
+    const commands = [
+      command({ fields: { email: 'new@x.com', firstname: 'Ada' } }),
+      command({ fields: { firstname: 'No', lastname: 'Email' } }),
+      command({ fields: { firstname: 'Also', lastname: 'None', phone: null } }),
+      command({ recordId: '7', operation: 'delete' }),
+      command({ operation: 'delete' }),
+    ];
+    const outcomes = await applier.apply(commands);
+    expect(hubspot.calls).toEqual([
+      { kind: 'archive', size: 1 },
+      { kind: 'upsert', size: 1 },
+      { kind: 'create', size: 2 },
+    ]);
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['applied', 'applied', 'applied', 'applied', 'applied']);
+    const created = [outcomes[1]!, outcomes[2]!];
+    expect(created.map((outcome) => hubspot.contacts.get(outcome.recordId!)?.properties['lastname'])).toEqual(['Email', 'None']);
+    expect(outcomes[2]!.fields).toEqual({ firstname: 'Also', lastname: 'None', phone: null });
+    expect(outcomes[3]).toMatchObject({ recordId: '7', position: null, fields: {} });
+    expect(outcomes[4]).toMatchObject({ recordId: null, outcome: 'applied' });
+    expect(hubspot.contacts.has('7')).toBe(false);
+  });
+
+  it('a retried create finds the contact it made by email instead of making another', async () => {
+    const { hubspot, applier } = setup();
+    const create = command({ fields: { email: 'once@x.com', firstname: 'Once' } });
+    const first = await applier.apply([create]);
+    const second = await applier.apply([create]);
+    expect(second[0]!.recordId).toBe(first[0]!.recordId);
+    expect(hubspot.contacts.size).toBe(1);
+  });
+
+  it('merges several commands for one entity in order, reporting each, and marks older versions stale', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('3', { email: 'a@x.com' });
+    const entityId = randomUUID();
+    const first = command({ entityId, recordId: '3', version: 10, fields: { phone: '1', company: 'Acme' } });
+    const second = command({ entityId, recordId: '3', version: 11, fields: { phone: '2' } });
+    const older = command({ entityId, recordId: '3', version: 9, fields: { phone: 'old' } });
+    const outcomes = await applier.apply([first, second, older]);
+    expect(hubspot.calls).toEqual([{ kind: 'update', size: 1 }]);
+    expect(hubspot.contacts.get('3')!.properties).toMatchObject({ phone: '2', company: 'Acme' });
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['applied', 'applied', 'stale']);
+    expect(outcomes[0]!.fields).toEqual({ phone: '2', company: 'Acme' });
+    expect(outcomes[1]!.fields).toEqual({ phone: '2' });
+  });
+
+  it('a delete then a re-create of an entity archives the old contact before creating the new one', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('4', { email: 'same@x.com' });
+    const entityId = randomUUID();
+    const outcomes = await applier.apply([
+      command({ entityId, recordId: '4', operation: 'delete' }),
+      command({ entityId, fields: { email: 'same@x.com' } }),
+    ]);
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['archive', 'upsert']);
+    expect(outcomes[0]).toMatchObject({ outcome: 'applied', recordId: '4' });
+    expect(outcomes[1]!.recordId).not.toBe('4');
+  });
+
+  it('isolates an invalid email in a batch refused whole, so the others still apply', async () => {
+    const { hubspot, applier } = setup();
+    const commands = Array.from({ length: 10 }, (_, index) => command({ fields: { email: index === 6 ? 'not-an-email' : `ok${index}@x.com` } }));
+    const outcomes = await applier.apply(commands);
+    expect(outcomes.filter((outcome) => outcome.outcome === 'applied')).toHaveLength(9);
+    expect(outcomes[6]).toMatchObject({ outcome: 'failed', recordId: null, error: { code: 'invalid_value', retryable: false } });
+    expect(hubspot.contacts.size).toBe(9);
+    expect(hubspot.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(10)));
+  });
+
+  it('reports an update of a contact that no longer exists as not_found, the rest applied', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('1', { email: 'a@x.com' });
+    const outcomes = await applier.apply([command({ recordId: '1', fields: { phone: '1' } }), command({ recordId: '999', fields: { phone: '2' } })]);
+    expect(hubspot.calls).toEqual([{ kind: 'update', size: 2 }]);
+    expect(outcomes[0]!.outcome).toBe('applied');
+    expect(outcomes[1]).toMatchObject({ outcome: 'failed', recordId: '999', error: { code: 'not_found', retryable: false } });
+  });
+
+  it('puts two upserts of one email into separate calls', async () => {
+    const { hubspot, applier } = setup();
+    await applier.apply([command({ fields: { email: 'dup@x.com', phone: '1' } }), command({ fields: { email: 'DUP@x.com', company: 'B' } })]);
+    expect(hubspot.calls).toEqual([
+      { kind: 'upsert', size: 1 },
+      { kind: 'upsert', size: 1 },
+    ]);
+    expect(hubspot.contacts.size).toBe(1);
+  });
+
+  it('writes 250 creates in three calls', async () => {
+    const { hubspot, applier } = setup();
+    const outcomes = await applier.apply(Array.from({ length: 250 }, (_, index) => command({ fields: { email: `n${index}@x.com` } })));
+    expect(hubspot.calls).toEqual([
+      { kind: 'upsert', size: 100 },
+      { kind: 'upsert', size: 100 },
+      { kind: 'upsert', size: 50 },
+    ]);
+    expect(new Set(outcomes.map((outcome) => outcome.recordId)).size).toBe(250);
+  });
+
+  it('throws transient failures for the caller to retry the whole batch', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.failNext = new HubSpotApiError(HubSpotApiErrorCode.Server, 'down', { status: 503 });
+    await expect(applier.apply([command({ fields: { email: 'a@x.com' } })])).rejects.toMatchObject({ code: 'SERVER', retryable: true });
+  });
+
+  it('does not split a batch refused for a reason that is not its inputs', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.failNext = new HubSpotApiError(HubSpotApiErrorCode.Unauthorized, 'bad token', { status: 401 });
+    await expect(applier.apply([command({ fields: { email: 'a@x.com' } }), command({ fields: { email: 'b@x.com' } })])).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    expect(hubspot.calls).toHaveLength(1);
+  });
+
+  it('fails malformed commands without calling HubSpot', async () => {
+    const { hubspot, applier } = setup();
+    const outcomes = await applier.apply([command({ version: 0 }), command({ recordId: 'abc' }), command({ fields: { n: Number.NaN } })]);
+    expect(outcomes.map((outcome) => outcome.error?.code)).toEqual(['invalid_command', 'invalid_command', 'invalid_command']);
+    expect(hubspot.calls).toEqual([]);
+  });
+});

@@ -1,0 +1,358 @@
+import type { FieldValue, FieldValues } from '@tandem/contracts';
+import { contactModifiedAtMs } from './contact-record.util';
+import { HubSpotApiError, HubSpotApiErrorCode, isHubSpotApiError } from './hubspot-api.error';
+import { BATCH_LIMIT, chunks, type BatchWriteResult, type HubSpotClient, type HubSpotProperties } from './hubspot-client.service';
+import type { BatchError, HubSpotContact } from './hubspot-response.schema';
+
+/** One apply command, as the applier pipeline hands it over (the envelope's eventId as `commandId`). */
+export interface HubSpotApplyInput {
+  commandId: string;
+  entityId: string;
+  recordId: string | null;
+  operation: 'upsert' | 'delete';
+  version: number;
+  fields: FieldValues;
+}
+
+export interface HubSpotApplyOutcome {
+  commandId: string;
+  /** The contact id (the new one after a create). */
+  recordId: string | null;
+  outcome: 'applied' | 'stale' | 'failed';
+  /** The command's properties as HubSpot now holds them; empty when nothing was written. */
+  fields: FieldValues;
+  /** Only per-input failures a retry cannot fix; transient failures throw instead. */
+  error: { code: string; message: string; retryable: boolean } | null;
+  /** The contact's lastmodifieddate after the write (epoch ms, decimal); null for archives. */
+  position: string | null;
+}
+
+/** Why one command failed. */
+export enum HubSpotApplyFailureCode {
+  /** HubSpot refused a value (an invalid email, an unknown property, ...). */
+  InvalidValue = 'invalid_value',
+  /** The contact to update no longer exists (or is archived). */
+  NotFound = 'not_found',
+  /** HubSpot refused the write as conflicting, e.g. a create for an email another contact has. */
+  Conflict = 'conflict',
+  /** HubSpot refused the input for another reason. */
+  Rejected = 'rejected',
+  /** The command itself is malformed (version, record id or a value). */
+  InvalidCommand = 'invalid_command',
+}
+
+export type HubSpotApplierClient = Pick<HubSpotClient, 'batchUpdate' | 'batchUpsert' | 'batchCreate' | 'batchArchive' | 'probe'>;
+
+type WriteKind = 'update' | 'upsert' | 'create';
+
+/** What one entity's commands in a batch come to, after merging them in order. */
+interface EntityWrite {
+  kind: WriteKind;
+  /** The contact id (update) or email (upsert). */
+  key: string | null;
+  properties: HubSpotProperties;
+  commands: HubSpotApplyInput[];
+}
+
+type WriteResult = { ok: true; contact: HubSpotContact } | { ok: false; code: HubSpotApplyFailureCode; message: string };
+
+/**
+ * Writes apply commands to HubSpot contacts through the batch endpoints: updates for known ids,
+ * upserts by email for new contacts that have one (so a retried create never makes a second
+ * contact), creates for the rest, and archives for deletes, at most 100 inputs per call. A batch
+ * HubSpot rejects whole is split until the bad inputs are isolated, so the others still apply.
+ * Transient failures (5xx, timeouts, network, persistent 429) throw a retryable `HubSpotApiError`:
+ * retrying the whole batch is safe because updates are idempotent and creates upsert by email.
+ */
+export class HubSpotApplier {
+  constructor(private readonly client: HubSpotApplierClient) {}
+
+  /** A cheap call proving HubSpot answers, for the circuit breaker's half-open probe. */
+  probe(): Promise<void> {
+    return this.client.probe();
+  }
+
+  async apply(commands: readonly HubSpotApplyInput[]): Promise<HubSpotApplyOutcome[]> {
+    const outcomes = new Map<HubSpotApplyInput, HubSpotApplyOutcome>();
+    const valid = commands.filter((command) => {
+      const problem = validateCommand(command);
+      if (problem !== null) outcomes.set(command, failed(command, command.recordId || null, HubSpotApplyFailureCode.InvalidCommand, problem));
+      return problem === null;
+    });
+    const archives: Array<{ recordId: string; commands: HubSpotApplyInput[] }> = [];
+    const writes: EntityWrite[] = [];
+    for (const entityCommands of groupByEntity(valid)) {
+      const plan = planEntity(entityCommands, outcomes);
+      if (plan.archive !== null) archives.push(plan.archive);
+      if (plan.write !== null) writes.push(plan.write);
+      for (const command of plan.nothingToDo) outcomes.set(command, applied(command, null, {}, null));
+    }
+
+    // Archives first: a delete followed by a re-create of the same email must not archive the new contact.
+    for (const chunk of chunks(archives, BATCH_LIMIT)) {
+      await this.client.batchArchive(chunk.map(({ recordId }) => recordId));
+      for (const { recordId, commands: archived } of chunk) {
+        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, null));
+      }
+    }
+    for (const kind of ['update', 'upsert', 'create'] as const) {
+      for (const call of writeCalls(writes.filter((write) => write.kind === kind))) {
+        const results = await this.writeIsolated(kind, call);
+        for (const write of call) {
+          const result = results.get(write);
+          for (const command of write.commands) {
+            outcomes.set(command, result === undefined ? lostInput(command, write) : toOutcome(command, write, result));
+          }
+        }
+      }
+    }
+    return commands.map((command) => outcomes.get(command) ?? failed(command, command.recordId, HubSpotApplyFailureCode.Rejected, 'no outcome'));
+  }
+
+  /**
+   * One batch call; when HubSpot rejects it whole, or leaves inputs out without saying why, the
+   * inputs in question are sent again in halves until each bad one stands alone.
+   */
+  private async writeIsolated(kind: WriteKind, writes: EntityWrite[]): Promise<Map<EntityWrite, WriteResult>> {
+    const results = new Map<EntityWrite, WriteResult>();
+    let response: BatchWriteResult;
+    try {
+      response = await this.send(kind, writes);
+    } catch (error) {
+      if (!isInputRejection(error)) throw error;
+      if (writes.length === 1) {
+        results.set(writes[0]!, { ok: false, code: failureCode(error.category, error.status), message: error.message });
+        return results;
+      }
+      const middle = Math.ceil(writes.length / 2);
+      for (const half of [writes.slice(0, middle), writes.slice(middle)]) {
+        for (const [write, result] of await this.writeIsolated(kind, half)) results.set(write, result);
+      }
+      return results;
+    }
+
+    const matched = matchResults(kind, writes, response.results);
+    const unexplained: EntityWrite[] = [];
+    for (const write of writes) {
+      const contact = matched.get(write);
+      const error = contact ? undefined : response.errors.find((each) => errorNames(each, write));
+      if (contact) results.set(write, { ok: true, contact });
+      else if (error) results.set(write, { ok: false, code: failureCode(error.category ?? null, null), message: error.message });
+      // A create is never sent again: it may have been made without our recognising its result.
+      else if (kind !== 'create' && writes.length > 1) unexplained.push(write);
+    }
+    if (unexplained.length > 0) {
+      const retried = unexplained.length === writes.length
+        ? [unexplained.slice(0, Math.ceil(unexplained.length / 2)), unexplained.slice(Math.ceil(unexplained.length / 2))]
+        : [unexplained];
+      for (const part of retried) {
+        for (const [write, result] of await this.writeIsolated(kind, part)) results.set(write, result);
+      }
+    }
+    return results;
+  }
+
+  private send(kind: WriteKind, writes: EntityWrite[]): Promise<BatchWriteResult> {
+    switch (kind) {
+      case 'update':
+        return this.client.batchUpdate(writes.map((write) => ({ id: write.key ?? '', properties: write.properties })));
+      case 'upsert':
+        return this.client.batchUpsert(writes.map((write) => ({ email: write.key ?? '', properties: write.properties })));
+      case 'create':
+        return this.client.batchCreate(writes.map((write) => ({ properties: write.properties })));
+    }
+  }
+}
+
+function validateCommand(command: HubSpotApplyInput): string | null {
+  if (!Number.isSafeInteger(command.version) || command.version < 1) return `version ${command.version} is not a positive integer`;
+  if (command.recordId === '') return 'record id is empty';
+  if (command.recordId !== null && !/^\d+$/.test(command.recordId)) return `record id ${command.recordId} is not a HubSpot contact id`;
+  const bad = Object.entries(command.fields).find(([, value]) => typeof value === 'number' && !Number.isFinite(value));
+  return bad ? `value of ${bad[0]} is not a finite number` : null;
+}
+
+/** Commands grouped by entity, each group in input order. */
+function groupByEntity(commands: readonly HubSpotApplyInput[]): HubSpotApplyInput[][] {
+  const groups = new Map<string, HubSpotApplyInput[]>();
+  for (const command of commands) {
+    const key = command.entityId.toLowerCase();
+    const group = groups.get(key);
+    if (group) group.push(command);
+    else groups.set(key, [command]);
+  }
+  return [...groups.values()];
+}
+
+interface EntityPlan {
+  archive: { recordId: string; commands: HubSpotApplyInput[] } | null;
+  write: EntityWrite | null;
+  /** Deletes of a contact that never existed here: already what was asked. */
+  nothingToDo: HubSpotApplyInput[];
+}
+
+/**
+ * Folds one entity's commands in order: a command not newer than one before it is stale; the last
+ * delete archives its contact unless a later upsert writes to that same contact; the upserts after
+ * it merge, later values winning. Every command is reported with the write that carried it.
+ */
+function planEntity(commands: HubSpotApplyInput[], outcomes: Map<HubSpotApplyInput, HubSpotApplyOutcome>): EntityPlan {
+  const live: HubSpotApplyInput[] = [];
+  let newest = 0;
+  let knownRecordId: string | null = null;
+  for (const command of commands) {
+    if (command.version <= newest) {
+      outcomes.set(command, { commandId: command.commandId, recordId: command.recordId ?? knownRecordId, outcome: 'stale', fields: {}, error: null, position: null });
+      continue;
+    }
+    newest = command.version;
+    knownRecordId = command.recordId ?? knownRecordId;
+    live.push(command);
+  }
+  const lastDelete = live.map((command) => command.operation).lastIndexOf('delete');
+  const deletes = lastDelete === -1 ? [] : live.slice(0, lastDelete + 1);
+  const upserts = live.slice(lastDelete + 1);
+  const deletedRecordId = [...deletes].reverse().find((command) => command.recordId !== null)?.recordId ?? null;
+  const targetRecordId = [...upserts].reverse().find((command) => command.recordId !== null)?.recordId ?? null;
+
+  let write: EntityWrite | null = null;
+  if (upserts.length > 0) {
+    const properties: HubSpotProperties = {};
+    for (const command of upserts) Object.assign(properties, toProperties(command.fields));
+    const email = typeof properties['email'] === 'string' ? properties['email'].trim() : '';
+    // Before a delete the contact's id carries on; after one, only an upsert naming an id updates.
+    const recordId = targetRecordId ?? (lastDelete === -1 ? knownRecordId : null);
+    write =
+      recordId !== null
+        ? { kind: 'update', key: recordId, properties, commands: upserts }
+        : email !== ''
+          ? { kind: 'upsert', key: email, properties, commands: upserts }
+          : { kind: 'create', key: null, properties, commands: upserts };
+    if (deletedRecordId !== null && deletedRecordId === recordId) {
+      // The contact is deleted and written again: only the write remains.
+      write.commands = [...deletes, ...upserts];
+      return { archive: null, write, nothingToDo: [] };
+    }
+  }
+  if (deletes.length === 0) return { archive: null, write, nothingToDo: [] };
+  if (deletedRecordId === null) return { archive: null, write, nothingToDo: deletes };
+  return { archive: { recordId: deletedRecordId, commands: deletes }, write, nothingToDo: [] };
+}
+
+/** HubSpot properties are strings; null clears. */
+function toProperties(fields: FieldValues): HubSpotProperties {
+  const properties: HubSpotProperties = {};
+  for (const [name, value] of Object.entries(fields)) properties[name] = toPropertyValue(value);
+  return properties;
+}
+
+function toPropertyValue(value: FieldValue): string | null {
+  return value === null ? null : String(value);
+}
+
+/**
+ * Splits writes into calls of at most 100 inputs, with no email twice in one upsert call (HubSpot
+ * rejects duplicate ids in a batch); a repeated email goes into a later call.
+ */
+function writeCalls(writes: EntityWrite[]): EntityWrite[][] {
+  const calls: Array<{ writes: EntityWrite[]; emails: Set<string> }> = [];
+  for (const write of writes) {
+    const email = write.kind === 'upsert' ? (write.key ?? '').toLowerCase() : null;
+    let call = calls.find((each) => each.writes.length < BATCH_LIMIT && (email === null || !each.emails.has(email)));
+    if (!call) {
+      call = { writes: [], emails: new Set() };
+      calls.push(call);
+    }
+    call.writes.push(write);
+    if (email !== null) call.emails.add(email);
+  }
+  return calls.map((call) => call.writes);
+}
+
+/**
+ * Pairs results with inputs: updates by id, upserts by email, creates by their written values (HubSpot
+ * does not promise result order), any creates left over in order.
+ */
+function matchResults(kind: WriteKind, writes: EntityWrite[], results: HubSpotContact[]): Map<EntityWrite, HubSpotContact> {
+  const matched = new Map<EntityWrite, HubSpotContact>();
+  const unused = new Set(results);
+  const take = (write: EntityWrite, accepts: (contact: HubSpotContact) => boolean): void => {
+    const contact = [...unused].find(accepts);
+    if (contact === undefined) return;
+    unused.delete(contact);
+    matched.set(write, contact);
+  };
+  for (const write of writes) {
+    if (kind === 'update') take(write, (contact) => contact.id === write.key);
+    else if (kind === 'upsert') take(write, (contact) => sameText(contact.properties['email'], write.key));
+    else take(write, (contact) => Object.entries(write.properties).every(([name, value]) => sameText(contact.properties[name], value)));
+  }
+  if (kind === 'create') {
+    const leftover = writes.filter((write) => !matched.has(write));
+    const spare = [...unused];
+    if (leftover.length === spare.length) leftover.forEach((write, index) => matched.set(write, spare[index]!));
+  }
+  return matched;
+}
+
+/** HubSpot may normalise what it stores (emails lowercased, spaces trimmed). */
+function sameText(held: string | null | undefined, written: string | null | undefined): boolean {
+  return (held ?? '').trim().toLowerCase() === (written ?? '').trim().toLowerCase();
+}
+
+/** Whether a batch error names this input, in its context (ids, emails, ...) or, for emails, its message. */
+function errorNames(error: BatchError, write: EntityWrite): boolean {
+  const names = new Set(Object.values(error.context ?? {}).flat().map((name) => name.trim().toLowerCase()));
+  const email = write.properties['email']?.trim().toLowerCase() ?? null;
+  if (write.key !== null && names.has(write.key.toLowerCase())) return true;
+  if (email !== null && email !== '' && (names.has(email) || error.message.toLowerCase().includes(email))) return true;
+  return false;
+}
+
+/** A whole call refused for its inputs' sake: worth splitting. Auth, daily-limit and malformed answers are not. */
+function isInputRejection(error: unknown): error is HubSpotApiError {
+  return (
+    isHubSpotApiError(error) &&
+    !error.retryable &&
+    (error.code === HubSpotApiErrorCode.Validation || error.code === HubSpotApiErrorCode.NotFound || error.code === HubSpotApiErrorCode.Conflict)
+  );
+}
+
+function failureCode(category: string | null, status: number | null): HubSpotApplyFailureCode {
+  if (category === 'OBJECT_NOT_FOUND' || status === 404) return HubSpotApplyFailureCode.NotFound;
+  if (category === 'CONFLICT' || status === 409) return HubSpotApplyFailureCode.Conflict;
+  if (category === 'VALIDATION_ERROR' || status === 400) return HubSpotApplyFailureCode.InvalidValue;
+  return HubSpotApplyFailureCode.Rejected;
+}
+
+function toOutcome(command: HubSpotApplyInput, write: EntityWrite, result: WriteResult): HubSpotApplyOutcome {
+  if (!result.ok) return failed(command, write.kind === 'update' ? write.key : command.recordId, result.code, result.message);
+  const { contact } = result;
+  const fields: FieldValues = {};
+  if (command.operation === 'upsert') {
+    for (const name of Object.keys(command.fields)) {
+      // A property the answer leaves out is taken as written.
+      fields[name] = name in contact.properties ? (contact.properties[name] ?? null) : (write.properties[name] ?? null);
+    }
+  }
+  const modifiedAtMs = contactModifiedAtMs(contact);
+  return applied(command, contact.id, fields, modifiedAtMs === null ? null : String(modifiedAtMs));
+}
+
+/** An input HubSpot neither wrote nor refused in a way we could attribute. */
+function lostInput(command: HubSpotApplyInput, write: EntityWrite): HubSpotApplyOutcome {
+  return failed(
+    command,
+    command.recordId,
+    HubSpotApplyFailureCode.Rejected,
+    `HubSpot returned no result and no error for this ${write.kind}${write.kind === 'create' ? ' (not sent again, so as not to create it twice)' : ''}`,
+  );
+}
+
+function applied(command: HubSpotApplyInput, recordId: string | null, fields: FieldValues, position: string | null): HubSpotApplyOutcome {
+  return { commandId: command.commandId, recordId, outcome: 'applied', fields, error: null, position };
+}
+
+function failed(command: HubSpotApplyInput, recordId: string | null, code: HubSpotApplyFailureCode, message: string): HubSpotApplyOutcome {
+  return { commandId: command.commandId, recordId, outcome: 'failed', fields: {}, error: { code, message, retryable: false }, position: null };
+}
