@@ -21,6 +21,13 @@ module.exports = {
         },
       },
     ],
+    // PGlite's CommonJS build loads Node built-ins with dynamic import(), which Jest's module
+    // sandbox refuses without an experimental Node flag; compiled to require() it runs unchanged.
+    '/node_modules/@electric-sql/pglite/dist/.+\\.cjs$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.tandem/'],
 };

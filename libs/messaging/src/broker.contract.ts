@@ -1,5 +1,5 @@
 import { eventually, uniqueSuffix } from '@tandem/testing';
-import type { Broker, InboundRecord, OutgoingRecord } from './broker.interface';
+import type { BatchConsumer, Broker, InboundRecord, OutgoingRecord } from './broker.interface';
 
 /**
  * Behaviour every Broker implementation must show: per-key order, at-least-once redelivery of a
@@ -83,6 +83,43 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       });
       await eventually(() => expect(resumed.map((record) => record.value?.toString())).toEqual(['after-restart']));
       await second.stop();
+    });
+
+    it("gives every group all records and shares a group's partitions among its members", async () => {
+      const topic = await freshTopic(4);
+      const producer = await broker.producer();
+      const [shared, other] = [`g-${uniqueSuffix()}`, `g-${uniqueSuffix()}`];
+      const byMember: Record<'a' | 'b' | 'other', InboundRecord[]> = { a: [], b: [], other: [] };
+      const start = (groupId: string, member: keyof typeof byMember): BatchConsumer => {
+        const consumer = broker.consumer({ groupId, topics: [topic] });
+        void consumer.start(async (batch) => {
+          byMember[member].push(...batch.records);
+        });
+        return consumer;
+      };
+      const a = start(shared, 'a');
+      const otherGroup = start(other, 'other');
+      await producer.send([{ topic, records: records(40, 40) }]);
+      await eventually(() => expect([byMember.a.length, byMember.other.length]).toEqual([40, 40]));
+
+      const b = start(shared, 'b');
+      const owned = (consumer: BatchConsumer): number[] => consumer.assignments().flatMap((entry) => entry.partitions);
+      await eventually(() => {
+        expect(owned(a).length).toBeGreaterThan(0);
+        expect(owned(b).length).toBeGreaterThan(0);
+        expect([...owned(a), ...owned(b)].sort()).toEqual([0, 1, 2, 3]);
+      });
+      const [ownedByA, ownedByB] = [owned(a), owned(b)];
+      await producer.send([{ topic, records: records(40, 40) }]);
+      await eventually(() => expect(byMember.a.length + byMember.b.length).toBe(80));
+      expect(byMember.a.slice(40).every((record) => ownedByA.includes(record.partition))).toBe(true);
+      expect(byMember.b.every((record) => ownedByB.includes(record.partition))).toBe(true);
+      expect(byMember.b.length).toBeGreaterThan(0);
+      await eventually(() => expect(byMember.other).toHaveLength(80));
+
+      await b.stop();
+      await eventually(() => expect(owned(a).sort()).toEqual([0, 1, 2, 3]));
+      await Promise.all([a.stop(), otherGroup.stop()]);
     });
 
     it('holds records while paused and delivers them on resume', async () => {

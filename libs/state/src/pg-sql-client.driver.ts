@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
+import { transactionClient } from './savepoint.util';
 import type { SqlClient, SqlResult } from './sql-client.interface';
 import { StateError, StateErrorCode } from './state.error';
 
@@ -36,7 +37,7 @@ async function runTransaction<T>(pool: Pool, work: (tx: SqlClient) => Promise<T>
   });
   let result: T;
   try {
-    result = await work(transactionClient(connection, { depth: 0 }));
+    result = await work(transactionClient((text, params) => runQuery(connection, text, params)));
     await connection.query('COMMIT');
   } catch (error) {
     try {
@@ -52,32 +53,4 @@ async function runTransaction<T>(pool: Pool, work: (tx: SqlClient) => Promise<T>
   }
   connection.release();
   return result;
-}
-
-/** Work inside a transaction runs one step at a time: savepoints are named by nesting depth. */
-function transactionClient(connection: PoolClient, savepoints: { depth: number }): SqlClient {
-  return {
-    query: (text, params) => runQuery(connection, text, params),
-    transaction: async (work) => {
-      savepoints.depth += 1;
-      const name = `tandem_sp_${savepoints.depth}`;
-      try {
-        await connection.query(`SAVEPOINT ${name}`);
-        try {
-          const result = await work(transactionClient(connection, savepoints));
-          await connection.query(`RELEASE SAVEPOINT ${name}`);
-          return result;
-        } catch (error) {
-          await connection.query(`ROLLBACK TO SAVEPOINT ${name}`).catch((rollbackError: unknown) => {
-            throw new StateError(StateErrorCode.RollbackFailed, `could not roll back to savepoint ${name}`, {
-              cause: new AggregateError([error, rollbackError]),
-            });
-          });
-          throw error;
-        }
-      } finally {
-        savepoints.depth -= 1;
-      }
-    },
-  };
 }

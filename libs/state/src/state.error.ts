@@ -12,6 +12,13 @@ export enum StateErrorCode {
   MigrationFailed = 'migration_failed',
   /** A failed transaction could not be rolled back; its connection is discarded. */
   RollbackFailed = 'rollback_failed',
+  /** An embedded database directory is already open in this process. */
+  DataDirInUse = 'data_dir_in_use',
+  /**
+   * The embedded database's single connection was asked for while one of its own transactions,
+   * in the same call chain, holds it: waiting would never end.
+   */
+  ConnectionInUse = 'connection_in_use',
 }
 
 export class StateError extends Error {
