@@ -309,6 +309,22 @@ describe('reconcile', () => {
     expect(after!.conflicts).toEqual([]);
   });
 
+  it('takes a state reported at the position its own write left the record for that write, not an edit', () => {
+    // Sources like HubSpot report a record's modification stamp, and Tandem's write has one too.
+    const sync = compile();
+    const state = synced(sync);
+    const [crmEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: 'crm-phone' } }, 'update', '2026-06-01T10:00:00.000Z')], state);
+    const [confirmed] = run(sync, [result(crmEdit!.commands[0]!, 'cust-1', '6000')], crmEdit!.state);
+    // The customer's own edit at 5000 was overwritten by the write at 6000, and wins by time.
+    const customerEdit = change('customer', 5000, { phone: { before: '111', after: 'customer-phone' } }, 'update', '2026-06-01T10:00:01.000Z');
+    const [conflict] = run(sync, [customerEdit], confirmed!.state);
+    expect(conflict!.conflicts[0]!.data.outcome).toMatchObject({ winner: 'customer' });
+    // Then the state at 6000, holding Tandem's write: not a newer edit from the customer.
+    const [echo] = run(sync, [change('customer', 6000, { phone: { before: 'customer-phone', after: 'crm-phone' } })], conflict!.state);
+    expect(echo!.commands).toEqual([]);
+    expect(echo!.state.fields['phone']?.value).toBe('customer-phone');
+  });
+
   it('decides the same outcome wherever it runs', () => {
     const sync = compile();
     const state = synced(sync);

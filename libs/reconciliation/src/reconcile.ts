@@ -207,6 +207,9 @@ class Run {
       markSeen(system, field, echoOfEarlierWrite.fieldVersions[field] ?? 0, sequence);
       return;
     }
+    // Reported at the very position Tandem's confirmed write left the record (sources whose positions
+    // are the record's own modification stamps): the state that write produced, not an edit.
+    if (system.seen[field]?.position === sequence) return;
     const pending = this.state.pendingConflicts[field];
     if (pending) {
       // Nothing is applied to a field awaiting a person; the newest value of each side is kept.
@@ -237,8 +240,9 @@ class Run {
     switch (decision.kind) {
       case 'take_incoming':
         this.setField(field, after, incoming);
-        markSeen(system, field, this.state.version, sequence);
+        // An overwritten edit is no longer what the system holds: it is sent the value again.
         if (overwritten) this.needsPush(origin.id, field);
+        else markSeen(system, field, this.state.version, sequence);
         break;
       case 'keep_current':
         this.needsPush(origin.id, field);
