@@ -106,6 +106,21 @@ describe('InboxChangeSource', () => {
     expect(restore).toMatchObject({ operation: 'insert', sequence: '4000', before: null });
   });
 
+  it('publishes a state a notice announced even when the fetch already sees a later write over it', async () => {
+    await source.enqueue([{ recordId: '8', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
+    await readAndAcknowledge();
+    // A person set phone 2 at 2000; a writer set phone 3 at 3000 before the record was fetched.
+    remote.put('8', { phone: '3', name: 'Al' }, 3_000);
+    await source.enqueue([{ recordId: '8', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2', unmapped: 'x' } }]);
+    const changes = await readAndAcknowledge();
+    expect(changes.map((change) => [change.sequence, change.before, change.after])).toEqual([
+      ['2000', { phone: '1', name: 'Al' }, { phone: '2', name: 'Al' }],
+      ['3000', { phone: '2', name: 'Al' }, { phone: '3', name: 'Al' }],
+    ]);
+    await source.enqueue([{ recordId: '8', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } }]);
+    expect(await readAndAcknowledge()).toEqual([]);
+  });
+
   it('republishes what was read but not acknowledged, and loses nothing that arrived meanwhile', async () => {
     await source.enqueue([{ recordId: '5', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1' } }]);
     const unacknowledged = await source.readBatch(1_000);

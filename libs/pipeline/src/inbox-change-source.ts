@@ -95,13 +95,21 @@ export class InboxChangeSource implements RecordChangeSource {
       for (const [recordId, recordNotices] of byRecord) {
         const noticeIds = recordNotices.map((notice) => notice.id);
         const current = currentState(recordId, recordNotices, fetched);
-        const change = changeBetween(previous.get(recordId), current);
-        if (!change) {
+        let last = previous.get(recordId);
+        const recordChanges: RecordChange[] = [];
+        for (const state of [...announcedStates(last, recordNotices, current), current]) {
+          const change = changeBetween(last, state);
+          if (!change) continue;
+          recordChanges.push(change);
+          last = state;
+        }
+        const newest = recordChanges.at(-1);
+        if (!newest || !last) {
           dropped.push(...noticeIds);
           continue;
         }
-        this.pending.set(change, { noticeIds, record: current });
-        changes.push(change);
+        this.pending.set(newest, { noticeIds, record: current.modifiedAtMs >= last.modifiedAtMs ? current : last });
+        changes.push(...recordChanges);
       }
       await this.inbox.remove(tenantId, systemId, dropped);
       if (changes.length > 0) return changes;
@@ -150,6 +158,33 @@ function currentState(recordId: string, notices: ReadonlyArray<SourceNotice & { 
   }
   const newest = notices.reduce((best, notice) => ((notice.modifiedAtMs ?? 0) >= (best.modifiedAtMs ?? 0) ? notice : best));
   return { recordId, modifiedAtMs: newest.modifiedAtMs ?? Date.now(), deleted: false, values: newest.values ?? {} };
+}
+
+/**
+ * States a record passed through between its last report and now, as notices that carry values
+ * announced them (a webhook's property change). A fetch only sees the end state; when Tandem's own
+ * write landed in between, the edit it overwrote would otherwise never be seen, and the reconciler
+ * could not tell that the two were concurrent.
+ */
+function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyArray<SourceNotice>, current: SourceRecord): SourceRecord[] {
+  if (current.deleted) return [];
+  const live = previous && !previous.deleted ? previous : null;
+  const known = new Set(Object.keys(current.values));
+  const between = notices
+    .filter((notice) => notice.kind === 'changed' && notice.values !== null && notice.modifiedAtMs !== null)
+    .filter((notice) => notice.modifiedAtMs! > (previous?.modifiedAtMs ?? -1) && notice.modifiedAtMs! < current.modifiedAtMs)
+    .sort((a, b) => a.modifiedAtMs! - b.modifiedAtMs!);
+  // A record seen for the first time has no earlier report: its other fields are taken as they are now.
+  let values = live?.values ?? current.values;
+  const states: SourceRecord[] = [];
+  for (const notice of between) {
+    const announced = Object.fromEntries(Object.entries(notice.values!).filter(([field]) => known.has(field)));
+    values = { ...values, ...announced };
+    const last = states.at(-1);
+    if (last && last.modifiedAtMs === notice.modifiedAtMs) last.values = values;
+    else states.push({ recordId: current.recordId, modifiedAtMs: notice.modifiedAtMs!, deleted: false, values });
+  }
+  return states;
 }
 
 /**
