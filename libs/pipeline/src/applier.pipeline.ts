@@ -1,6 +1,6 @@
 import type { DeadLetter, FieldValues, MessageDraft, MessageOf } from '@tandem/contracts';
 import type { MessageBatch, Publisher, TopicNames } from '@tandem/messaging';
-import { RecordErrorRepository, type SqlClient } from '@tandem/state';
+import { IdentityRepository, RecordErrorRepository, type SqlClient } from '@tandem/state';
 import { StageTimings } from './stage-timings.util';
 
 export interface ApplyInput {
@@ -73,6 +73,7 @@ export class ApplierPipeline {
       ),
     ));
 
+    await this.timings.time('link', () => this.linkCreatedRecords(mine.map(({ message }) => message), outcomes));
     const results: MessageDraft<'apply.result'>[] = [];
     const letters: DeadLetter[] = misrouted.map(({ record }) =>
       deadLetter(record, 'wrong_target', `command for another target sent to ${this.systemId}'s topic`, this.service),
@@ -120,6 +121,24 @@ export class ApplierPipeline {
       Promise.all([this.publisher.publish(this.topics.changes, results), this.publisher.deadLetter(this.topics.deadLetters, letters)]),
     );
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
+  }
+
+  /**
+   * Links records the target created to their entities at once, before their echo can come back
+   * through the target's connector, which must find the entity rather than start a new one.
+   */
+  private async linkCreatedRecords(commands: MessageOf<'apply.command'>[], outcomes: ApplyOutcome[]): Promise<void> {
+    const byScope = new Map<string, { tenantId: string; entityType: string; links: { recordId: string; entityId: string }[] }>();
+    commands.forEach((command, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.outcome !== 'applied' || outcome.recordId === null || outcome.recordId === command.data.recordId) return;
+      const key = `${command.tenantId}\u0000${command.data.entityType}`;
+      const scope = byScope.get(key) ?? { tenantId: command.tenantId, entityType: command.data.entityType, links: [] };
+      scope.links.push({ recordId: outcome.recordId, entityId: command.data.entityId });
+      byScope.set(key, scope);
+    });
+    const identities = new IdentityRepository(this.db);
+    for (const { tenantId, entityType, links } of byScope.values()) await identities.relink(tenantId, entityType, this.systemId, links);
   }
 }
 

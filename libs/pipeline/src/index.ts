@@ -4,3 +4,4 @@ export { ConnectorPipeline, type ConnectorStats, type RecordChange, type RecordC
 export { ApplierPipeline, type ApplierStats, type ApplyInput, type ApplyOutcome, type ApplyTarget, type TargetCall } from './applier.pipeline';
 export { ConflictResolver, ConflictResolutionError, type ConflictChoice } from './conflict-resolver.service';
 export { InboxChangeSource, type FetchedRecord, type InboxChangeSourceOptions, type RecordFetcher } from './inbox-change-source';
+export { CoalescingApplyTarget, type CoalescingOptions } from './coalescing-apply-target';
