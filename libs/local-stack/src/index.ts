@@ -8,3 +8,13 @@ export {
   startCrmCustomerStack,
   type CrmCustomerDatabases,
 } from './fixtures/crm-customer.fixture';
+export {
+  HUBSPOT_ACCESS_TOKEN,
+  HUBSPOT_CLIENT_SECRET,
+  HUBSPOT_PORTAL_ID,
+  createCrmHubSpotWorld,
+  crmHubSpotSync,
+  startCrmHubSpotStack,
+  type CrmHubSpotWorld,
+  type HubSpotSystemSettings,
+} from './fixtures/crm-hubspot.fixture';

@@ -5,13 +5,13 @@ import { freePort, ServiceProcess } from './service-process';
 
 export interface StackSystem {
   id: string;
-  /** What the connector and the applier use to reach the system's database. */
-  url: string;
+  /** What the system's connector and applier need to reach it (SYSTEM_DATABASE_URL, SYSTEM_ACCESS_TOKEN, ...). */
+  env: Record<string, string>;
 }
 
 /**
  * The production topology on one machine: a reconciler, and a connector and an applier per linked
- * database, each its own process, on a fresh topic prefix of the real Kafka broker.
+ * system, each its own process, on a fresh topic prefix of the real Kafka broker.
  */
 export class ServiceStack {
   readonly prefix = `e2e${uniqueSuffix()}`;
@@ -37,12 +37,15 @@ export class ServiceStack {
     };
     this.reconciler = new ServiceProcess('reconciler', `${this.prefix}-reconciler`, base, freePort());
     for (const system of systems) {
-      const env = { ...base, SYSTEM_ID: system.id, SYSTEM_DATABASE_URL: system.url };
+      const env = { ...base, ...system.env, SYSTEM_ID: system.id };
       this.connectors.set(
         system.id,
         new ServiceProcess('connector', `${this.prefix}-connector-${system.id}`, { REDIS_URL: TEST_REDIS_URL, POLL_INTERVAL_MS: '200', ...env }, freePort()),
       );
-      this.appliers.set(system.id, new ServiceProcess('applier', `${this.prefix}-applier-${system.id}`, { ...env, BREAKER_RESET_MS: '1000' }, freePort()));
+      this.appliers.set(
+        system.id,
+        new ServiceProcess('applier', `${this.prefix}-applier-${system.id}`, { REDIS_URL: TEST_REDIS_URL, BREAKER_RESET_MS: '1000', ...env }, freePort()),
+      );
     }
   }
 

@@ -17,7 +17,8 @@ export interface ServiceBootstrap {
  * shutdown hook, where consumers finish their batch and commit), and a clear exit on bad configuration.
  */
 export async function bootstrapService({ service, module, port, logger }: ServiceBootstrap): Promise<INestApplication> {
-  const app = await NestFactory.create(module, { logger: new NestPinoLogger(logger), abortOnError: false });
+  // Raw bodies are kept for webhook signatures, which cover the exact bytes received.
+  const app = await NestFactory.create(module, { logger: new NestPinoLogger(logger), abortOnError: false, rawBody: true });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(port, '0.0.0.0');
   logger.info({ port }, `${service} started; health on http://127.0.0.1:${port}/health/ready`);

@@ -1,13 +1,16 @@
 import { env } from '@tandem/config';
 import { SystemIdSchema } from '@tandem/contracts';
 import { PlatformEnvSchema } from '@tandem/service-kit';
-import type { z } from 'zod';
+import { z } from 'zod';
 
+/** Kind-specific variables are optional here and checked once the sync configuration names the kind. */
 export const ApplierEnvSchema = PlatformEnvSchema.extend({
   /** The linked system this instance writes to; its kind and settings come from the sync configuration. */
   SYSTEM_ID: SystemIdSchema,
-  /** Connection to the target system's database (for `postgres` systems). */
-  SYSTEM_DATABASE_URL: env.url(['postgres', 'postgresql']),
+  /** postgres systems: connection to the target database. */
+  SYSTEM_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
+  /** hubspot systems: the private app's access token. */
+  SYSTEM_ACCESS_TOKEN: z.string().min(1).optional(),
   APPLIER_CONCURRENCY: env.int(1, 64).default(4),
   /** How long the breaker stays open before it probes the target. */
   BREAKER_RESET_MS: env.int(100, 600_000).default(5_000),
@@ -15,3 +18,15 @@ export const ApplierEnvSchema = PlatformEnvSchema.extend({
   APPLY_TIMEOUT_MS: env.int(100, 600_000).default(30_000),
 });
 export type ApplierEnv = z.infer<typeof ApplierEnvSchema>;
+
+/** What a system of this kind needs that is not set, each naming the variable and why. */
+export function missingForKind(config: ApplierEnv, kind: string): string[] {
+  const required: Record<string, Array<[keyof ApplierEnv, string]>> = {
+    postgres: [['SYSTEM_DATABASE_URL', 'the target database to write']],
+    hubspot: [
+      ['SYSTEM_ACCESS_TOKEN', "the HubSpot private app's access token"],
+      ['REDIS_URL', "the account's rate limit, shared by every replica"],
+    ],
+  };
+  return (required[kind] ?? []).filter(([name]) => config[name] === undefined).map(([name, why]) => `${name}: required for ${kind} systems (${why})`);
+}

@@ -2,12 +2,16 @@ import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap
 import { describeIssues } from '@tandem/contracts';
 import { MessageConsumer, topicSpecs } from '@tandem/messaging';
 import { ApplierPipeline, SyncCatalog, type TargetCall } from '@tandem/pipeline';
-import { PostgresApplier, PostgresSystemError, PostgresTableSchema } from '@tandem/postgres-system';
+import { HubSpotSettingsSchema } from '@tandem/hubspot-system';
+import { PostgresTableSchema } from '@tandem/postgres-system';
 import { retry, TargetBreaker } from '@tandem/resilience';
 import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import { ConfigError } from '@tandem/config';
-import { Pool } from 'pg';
-import type { ApplierEnv } from './applier.env';
+import type { LinkedSystem } from '@tandem/sync-config';
+import { missingForKind, type ApplierEnv } from './applier.env';
+import { openHubSpotTarget } from './targets/hubspot.target';
+import { openPostgresTarget } from './targets/postgres.target';
+import type { TargetConnection } from './targets/target-connection.interface';
 
 /**
  * Writes one system's apply commands, a batch at a time, through a circuit breaker. While the target
@@ -18,40 +22,37 @@ import type { ApplierEnv } from './applier.env';
 export class ApplierService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer: MessageConsumer<'apply.command'> | null = null;
   private breaker: TargetBreaker | null = null;
-  private pool: Pool | null = null;
+  private connection: TargetConnection | null = null;
 
   constructor(private readonly platform: ServicePlatform<ApplierEnv>) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const systemId = this.platform.config.SYSTEM_ID;
+    const { config } = this.platform;
+    const systemId = config.SYSTEM_ID;
     const catalog = SyncCatalog.fromDatabase(this.platform.db);
     await catalog.refresh();
     const system = catalog.linkedSystem(systemId)?.system;
-    if (!system) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}" (got "${systemId}")`]);
-    if (system.kind !== 'postgres') throw new ConfigError('applier', [`SYSTEM_ID: system "${systemId}" is a ${system.kind} system; this applier writes postgres systems`]);
-    const table = PostgresTableSchema.safeParse(system.settings);
-    if (!table.success) throw new ConfigError('applier', [`sync settings of system "${systemId}": ${describeIssues(table.error)}`]);
-
-    const pool = new Pool({ connectionString: this.platform.config.SYSTEM_DATABASE_URL, max: 4 });
-    pool.on('error', (error) => this.platform.logger.warn({ error: error.message }, 'target connection dropped'));
-    this.pool = pool;
-    const target = new PostgresApplier({ pool, table: table.data });
-    await target.install();
+    if (!system) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}"`]);
+    const missing = missingForKind(config, system.kind);
+    if (missing.length > 0) throw new ConfigError('applier', missing);
+    const connection = await this.openTarget(system);
+    this.connection = connection;
+    const { target } = connection;
     await this.platform.broker.ensureTopics(topicSpecs(topicsConfig(this.platform.config), [systemId]));
 
     const consumer = this.platform.broker.consumer({
       groupId: `${this.platform.config.TOPIC_PREFIX}.applier.${systemId}`,
       topics: [this.platform.topics.apply(systemId)],
-      concurrency: this.platform.config.APPLIER_CONCURRENCY,
+      concurrency: connection.sharesCalls ? config.TOPIC_PARTITIONS : config.APPLIER_CONCURRENCY,
     });
     let outage = false;
     const breaker = new TargetBreaker({
       target: systemId,
-      probe: () => pool.query('SELECT 1'),
+      probe: () => connection.probe(),
       timeoutMs: this.platform.config.APPLY_TIMEOUT_MS,
       resetTimeoutMs: this.platform.config.BREAKER_RESET_MS,
       volumeThreshold: 2,
-      isFailure: (error) => !(error instanceof PostgresSystemError) || error.retryable,
+      isFailure: (error) => connection.isTransient(error),
       // opossum opens again after every failed probe; the outage is reported once.
       onOpen: () => {
         consumer.pause();
@@ -72,7 +73,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
           retries: 2,
           baseDelayMs: 100,
           maxDelayMs: 1_000,
-          isRetryable: (error) => error instanceof PostgresSystemError && error.retryable,
+          isRetryable: (error) => connection.isTransient(error),
         }),
       );
     const pipeline = new ApplierPipeline(this.platform.db, systemId, target, call, this.platform.publisher, this.platform.topics, `applier-${systemId}`);
@@ -83,15 +84,34 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
       accepted: ['apply.command'],
       service: `applier-${systemId}`,
     });
-    this.platform.health.register({ name: 'target', check: async () => void (await pool.query('SELECT 1')) });
+    this.platform.health.register({ name: 'target', check: () => connection.check() });
     this.platform.health.detail('applier', () => ({ system: systemId, breaker: breaker.state, stats: pipeline.stats, timings: pipeline.timings.stages, assignments: consumer.assignments() }));
     await this.consumer.start((batch) => pipeline.handle(batch));
-    this.platform.logger.info({ system: systemId, topic: this.platform.topics.apply(systemId) }, 'applying');
+    this.platform.logger.info({ system: systemId, kind: system.kind, topic: this.platform.topics.apply(systemId) }, 'applying');
+  }
+
+  private async openTarget(system: LinkedSystem): Promise<TargetConnection> {
+    const { config, logger, coordination } = this.platform;
+    const problem = (detail: string) => new ConfigError('applier', [`sync settings of system "${system.id}": ${detail}`]);
+    switch (system.kind) {
+      case 'postgres': {
+        const table = PostgresTableSchema.safeParse(system.settings);
+        if (!table.success) throw problem(describeIssues(table.error));
+        return openPostgresTarget(config.SYSTEM_DATABASE_URL!, table.data, logger);
+      }
+      case 'hubspot': {
+        const settings = HubSpotSettingsSchema.safeParse(system.settings);
+        if (!settings.success) throw problem(describeIssues(settings.error));
+        return openHubSpotTarget(settings.data, config.SYSTEM_ACCESS_TOKEN!, coordination!.rateLimiter);
+      }
+      default:
+        throw new ConfigError('applier', [`SYSTEM_ID: system "${system.id}" is a ${system.kind} system, which no applier writes yet`]);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
     this.breaker?.shutdown();
-    await this.pool?.end();
+    await this.connection?.close();
   }
 }

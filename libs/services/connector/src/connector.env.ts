@@ -1,14 +1,27 @@
 import { env } from '@tandem/config';
 import { SystemIdSchema } from '@tandem/contracts';
 import { PlatformEnvSchema } from '@tandem/service-kit';
-import type { z } from 'zod';
+import { z } from 'zod';
 
+/**
+ * What a connector needs depends on the kind of system it reads, which the sync configuration
+ * says; the kind-specific variables are optional here and checked once the kind is known.
+ */
 export const ConnectorEnvSchema = PlatformEnvSchema.extend({
   /** The linked system this instance reads; its kind and settings come from the sync configuration. */
   SYSTEM_ID: SystemIdSchema,
-  /** Connection to the source system's database (for `postgres` systems). */
-  SYSTEM_DATABASE_URL: env.url(['postgres', 'postgresql']),
-  /** Redis for the lease that lets one instance read a source at a time. */
+  /** postgres systems: connection to the source database. */
+  SYSTEM_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
+  /** hubspot systems: the private app's access token. */
+  SYSTEM_ACCESS_TOKEN: z.string().min(1).optional(),
+  /** hubspot systems: the app's client secret, which signs webhook deliveries. */
+  SYSTEM_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * hubspot systems: the webhook URL as registered with HubSpot, when a proxy in front changes the
+   * host or path this service sees (the signature covers the URL HubSpot called).
+   */
+  WEBHOOK_PUBLIC_URL: env.url(['http', 'https']).optional(),
+  /** One instance reads a source at a time, under a lease in Redis. */
   REDIS_URL: env.url(['redis', 'rediss']),
   BATCH_SIZE: env.int(1, 50_000).default(2_000),
   /** Longest wait for a change notification before polling anyway. */
@@ -17,3 +30,15 @@ export const ConnectorEnvSchema = PlatformEnvSchema.extend({
   LEASE_TTL_MS: env.int(1_000, 600_000).default(15_000),
 });
 export type ConnectorEnv = z.infer<typeof ConnectorEnvSchema>;
+
+/** The variables a system of this kind needs, each with why; names of the ones missing. */
+export function missingForKind(config: ConnectorEnv, kind: string): string[] {
+  const required: Record<string, Array<[keyof ConnectorEnv, string]>> = {
+    postgres: [['SYSTEM_DATABASE_URL', 'the source database to read']],
+    hubspot: [
+      ['SYSTEM_ACCESS_TOKEN', "the HubSpot private app's access token"],
+      ['SYSTEM_WEBHOOK_SECRET', "the HubSpot app's client secret, to check webhook signatures"],
+    ],
+  };
+  return (required[kind] ?? []).filter(([name]) => config[name] === undefined).map(([name, why]) => `${name}: required for ${kind} systems (${why})`);
+}

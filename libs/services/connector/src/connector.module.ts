@@ -3,6 +3,7 @@ import { PlatformModule, type Infrastructure } from '@tandem/service-kit';
 import type { Logger } from 'pino';
 import type { ConnectorEnv } from './connector.env';
 import { ConnectorService } from './connector.service';
+import { WebhookController } from './webhook.controller';
 
 @Module({})
 export class ConnectorModule {
@@ -11,6 +12,7 @@ export class ConnectorModule {
     return {
       module: ConnectorModule,
       imports: [PlatformModule.forRoot(connectorServiceName(config), config, logger, shared)],
+      controllers: [WebhookController],
       providers: [ConnectorService],
     };
   }
