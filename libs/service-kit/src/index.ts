@@ -3,3 +3,4 @@ export { HealthService, type HealthCheck, type HealthReport } from './health.ser
 export { bootstrapService, runMain, type ServiceBootstrap } from './bootstrap.util';
 export { PlatformEnvSchema, topicsConfig, type PlatformEnv } from './platform-env.schema';
 export { PlatformModule, ServicePlatform, type Infrastructure } from './platform.module';
+export { missingForKind, type KindRequirements } from './kind-requirements.util';

@@ -1,6 +1,6 @@
 import { env } from '@tandem/config';
 import { SystemIdSchema } from '@tandem/contracts';
-import { PlatformEnvSchema } from '@tandem/service-kit';
+import { PlatformEnvSchema, type KindRequirements } from '@tandem/service-kit';
 import { z } from 'zod';
 
 /** Kind-specific variables are optional here and checked once the sync configuration names the kind. */
@@ -19,14 +19,11 @@ export const ApplierEnvSchema = PlatformEnvSchema.extend({
 });
 export type ApplierEnv = z.infer<typeof ApplierEnvSchema>;
 
-/** What a system of this kind needs that is not set, each naming the variable and why. */
-export function missingForKind(config: ApplierEnv, kind: string): string[] {
-  const required: Record<string, Array<[keyof ApplierEnv, string]>> = {
-    postgres: [['SYSTEM_DATABASE_URL', 'the target database to write']],
-    hubspot: [
-      ['SYSTEM_ACCESS_TOKEN', "the HubSpot private app's access token"],
-      ['REDIS_URL', "the account's rate limit, shared by every replica"],
-    ],
-  };
-  return (required[kind] ?? []).filter(([name]) => config[name] === undefined).map(([name, why]) => `${name}: required for ${kind} systems (${why})`);
-}
+/** The variables each kind of system needs beyond the common ones. */
+export const APPLIER_KIND_REQUIREMENTS: KindRequirements<ApplierEnv> = {
+  postgres: [['SYSTEM_DATABASE_URL', 'the target database to write']],
+  hubspot: [
+    ['SYSTEM_ACCESS_TOKEN', "the HubSpot private app's access token"],
+    ['REDIS_URL', "the account's rate limit, shared by every replica"],
+  ],
+};

@@ -5,10 +5,10 @@ import { ApplierPipeline, SyncCatalog, type TargetCall } from '@tandem/pipeline'
 import { HubSpotSettingsSchema } from '@tandem/hubspot-system';
 import { PostgresTableSchema } from '@tandem/postgres-system';
 import { retry, TargetBreaker } from '@tandem/resilience';
-import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
+import { missingForKind, ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import { ConfigError } from '@tandem/config';
 import type { LinkedSystem } from '@tandem/sync-config';
-import { missingForKind, type ApplierEnv } from './applier.env';
+import { APPLIER_KIND_REQUIREMENTS, type ApplierEnv } from './applier.env';
 import { openHubSpotTarget } from './targets/hubspot.target';
 import { openPostgresTarget } from './targets/postgres.target';
 import type { TargetConnection } from './targets/target-connection.interface';
@@ -33,7 +33,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     await catalog.refresh();
     const system = catalog.linkedSystem(systemId)?.system;
     if (!system) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}"`]);
-    const missing = missingForKind(config, system.kind);
+    const missing = missingForKind(config, system.kind, APPLIER_KIND_REQUIREMENTS);
     if (missing.length > 0) throw new ConfigError('applier', missing);
     const connection = await this.openTarget(system);
     this.connection = connection;

@@ -1,2 +1,2 @@
-export { ApplierEnvSchema, type ApplierEnv } from './applier.env';
+export { APPLIER_KIND_REQUIREMENTS, ApplierEnvSchema, type ApplierEnv } from './applier.env';
 export { ApplierModule, applierServiceName } from './applier.module';

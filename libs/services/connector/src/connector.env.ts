@@ -1,6 +1,6 @@
 import { env } from '@tandem/config';
 import { SystemIdSchema } from '@tandem/contracts';
-import { PlatformEnvSchema } from '@tandem/service-kit';
+import { PlatformEnvSchema, type KindRequirements } from '@tandem/service-kit';
 import { z } from 'zod';
 
 /**
@@ -31,14 +31,11 @@ export const ConnectorEnvSchema = PlatformEnvSchema.extend({
 });
 export type ConnectorEnv = z.infer<typeof ConnectorEnvSchema>;
 
-/** The variables a system of this kind needs, each with why; names of the ones missing. */
-export function missingForKind(config: ConnectorEnv, kind: string): string[] {
-  const required: Record<string, Array<[keyof ConnectorEnv, string]>> = {
-    postgres: [['SYSTEM_DATABASE_URL', 'the source database to read']],
-    hubspot: [
-      ['SYSTEM_ACCESS_TOKEN', "the HubSpot private app's access token"],
-      ['SYSTEM_WEBHOOK_SECRET', "the HubSpot app's client secret, to check webhook signatures"],
-    ],
-  };
-  return (required[kind] ?? []).filter(([name]) => config[name] === undefined).map(([name, why]) => `${name}: required for ${kind} systems (${why})`);
-}
+/** The variables each kind of system needs beyond the common ones. */
+export const CONNECTOR_KIND_REQUIREMENTS: KindRequirements<ConnectorEnv> = {
+  postgres: [['SYSTEM_DATABASE_URL', 'the source database to read']],
+  hubspot: [
+    ['SYSTEM_ACCESS_TOKEN', "the HubSpot private app's access token"],
+    ['SYSTEM_WEBHOOK_SECRET', "the HubSpot app's client secret, to check webhook signatures"],
+  ],
+};

@@ -8,10 +8,10 @@ import { ConnectorPipeline, SyncCatalog, systemMapper } from '@tandem/pipeline';
 import { PostgresTableSchema } from '@tandem/postgres-system';
 import type { CompiledSync } from '@tandem/reconciliation';
 import type { LinkedSystem } from '@tandem/sync-config';
-import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
+import { missingForKind, ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { missingForKind, type ConnectorEnv } from './connector.env';
+import { CONNECTOR_KIND_REQUIREMENTS, type ConnectorEnv } from './connector.env';
 import { HubSpotWebhookReceiver } from './hubspot-webhook.receiver';
 import { HubSpotSourceReader } from './readers/hubspot-source.reader';
 import { PostgresSourceReader } from './readers/postgres-source.reader';
@@ -42,7 +42,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     const { sync, system } = catalog.linkedSystem(config.SYSTEM_ID) ?? {};
     if (!sync || !system) throw new ConfigError('connector', [`SYSTEM_ID: no sync configuration links system "${config.SYSTEM_ID}"`]);
     const coordination = this.platform.coordination;
-    const missing = [...missingForKind(config, system.kind), ...(coordination ? [] : ['REDIS_URL: required (one instance reads a source at a time, under a lease)'])];
+    const missing = [...missingForKind(config, system.kind, CONNECTOR_KIND_REQUIREMENTS), ...(coordination ? [] : ['REDIS_URL: required (one instance reads a source at a time, under a lease)'])];
     if (missing.length > 0) throw new ConfigError('connector', missing);
     await this.platform.broker.ensureTopics(topicSpecs(topicsConfig(config), [system.id]));
 

@@ -1,2 +1,2 @@
-export { ConnectorEnvSchema, type ConnectorEnv } from './connector.env';
+export { CONNECTOR_KIND_REQUIREMENTS, ConnectorEnvSchema, type ConnectorEnv } from './connector.env';
 export { ConnectorModule, connectorServiceName } from './connector.module';
