@@ -12,6 +12,7 @@ import { MIGRATIONS } from './migrations';
 import { createPgSqlClient } from './pg-sql-client.driver';
 import { createPgliteSqlClient, type PgliteSqlClient } from './pglite-sql-client.driver';
 import { RecordErrorRepository } from './record-error.repository';
+import { describeSqlClientContract } from './sql-client.contract';
 import type { SqlClient } from './sql-client.interface';
 import { isStateError, StaleStateError, StateErrorCode } from './state.error';
 import { SyncLogRepository } from './sync-log.repository';
@@ -79,82 +80,14 @@ describe('createPgliteSqlClient', () => {
     });
   });
 
-  describe('SqlClient semantics', () => {
+  describeSqlClientContract('PGlite', () => client);
+
+  describe('one connection shared by the process', () => {
     beforeAll(() => client.query('CREATE TABLE items (name text PRIMARY KEY)'));
     beforeEach(() => client.query('DELETE FROM items'));
 
     const names = async (): Promise<string[]> =>
       (await client.query<{ name: string }>('SELECT name FROM items ORDER BY name')).rows.map((row) => row.name);
-
-    it('runs parameterized queries and reports affected rows', async () => {
-      const inserted = await client.query('INSERT INTO items (name) VALUES ($1), ($2)', ['a', 'b']);
-      expect(inserted.rowCount).toBe(2);
-      expect(await names()).toEqual(['a', 'b']);
-    });
-
-    it('runs several statements in one call without parameters and answers with the last', async () => {
-      const result = await client.query<{ count: string }>(
-        "INSERT INTO items (name) VALUES ('x'); INSERT INTO items (name) VALUES ('y'); SELECT count(*) FROM items",
-      );
-      expect(result).toEqual({ rows: [{ count: '2' }], rowCount: 1 });
-    });
-
-    it('returns values the way the server driver does', async () => {
-      const { rows } = await client.query(
-        `SELECT 9007199254740993::int8 AS big, ARRAY[1, 2]::int8[] AS bigs, 1.50::numeric AS amount, 7::int4 AS small,
-                $1::bytea AS bytes, '{"a":[1]}'::jsonb AS doc, '2024-05-01T10:00:00Z'::timestamptz AS at, NULL::text AS nothing`,
-        [Buffer.from('hi')],
-      );
-      expect(rows).toEqual([
-        {
-          big: '9007199254740993',
-          bigs: ['1', '2'],
-          amount: '1.50',
-          small: 7,
-          bytes: Buffer.from('hi'),
-          doc: { a: [1] },
-          at: new Date('2024-05-01T10:00:00Z'),
-          nothing: null,
-        },
-      ]);
-    });
-
-    it('commits a transaction whose work resolves', async () => {
-      const result = await client.transaction(async (tx) => {
-        await tx.query("INSERT INTO items (name) VALUES ('committed')");
-        return 'done';
-      });
-      expect(result).toBe('done');
-      expect(await names()).toEqual(['committed']);
-    });
-
-    it('rolls back a transaction whose work rejects, and rethrows the error', async () => {
-      const failure = new Error('work failed');
-      await expect(
-        client.transaction(async (tx) => {
-          await tx.query("INSERT INTO items (name) VALUES ('lost')");
-          throw failure;
-        }),
-      ).rejects.toBe(failure);
-      expect(await names()).toEqual([]);
-    });
-
-    it('nests transactions as savepoints: a failed inner one leaves the outer work intact', async () => {
-      await client.transaction(async (tx) => {
-        await tx.query("INSERT INTO items (name) VALUES ('outer')");
-        await expect(
-          tx.transaction(async (inner) => {
-            await inner.query("INSERT INTO items (name) VALUES ('inner')");
-            await inner.transaction((innermost) => innermost.query("INSERT INTO items (name) VALUES ('innermost')"));
-            throw new Error('inner failed');
-          }),
-        ).rejects.toThrow('inner failed');
-        // A failed statement inside a savepoint does not poison the outer transaction either.
-        await expect(tx.transaction((inner) => inner.query('INSERT INTO items (name) VALUES (NULL)'))).rejects.toThrow();
-        await tx.transaction((inner) => inner.query("INSERT INTO items (name) VALUES ('inner-ok')"));
-      });
-      expect(await names()).toEqual(['inner-ok', 'outer']);
-    });
 
     it("never runs a caller's query inside another caller's open transaction", async () => {
       const events: string[] = [];
