@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
 import type {
   BatchConsumer,
   BatchHandler,
@@ -47,6 +47,8 @@ export class KafkaBroker implements Broker {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic.name));
       if (missing.length === 0) return;
+      // Services starting together race to create the same topics; the losers are told "exists" at
+      // once, before leaders are elected, so every caller waits for leaders itself.
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((topic) => ({
@@ -58,6 +60,7 @@ export class KafkaBroker implements Broker {
           ],
         })),
       });
+      await waitForLeaders(admin, missing.map((topic) => topic.name));
     } finally {
       await admin.disconnect();
     }
@@ -239,4 +242,18 @@ function* chunksBySize(batches: TopicRecords[], maxBytes: number): Generator<Top
     }
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/** Resolves once every partition of the topics has a leader, polling metadata for up to 30 s. */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics })
+      .then(({ topics: metadata }) => metadata.length === topics.length && metadata.every((topic) => topic.partitions.every((partition) => partition.leader >= 0)))
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no partition leaders after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
