@@ -8,11 +8,12 @@ import type { AccountRateLimits } from './rate-limit.service';
 import type { SeededRandom } from './seeded-random.util';
 import { type ActiveFaults, NO_FAULTS } from './simulator-faults.interface';
 
-const HOST = '127.0.0.1';
+const LOOPBACK = '127.0.0.1';
 /** How long a request picked by `timeoutRate` stays unanswered before its connection is dropped. */
 const HANG_MS = 30_000;
 
 export interface ApiServerDependencies {
+  host: string;
   routes: ApiRoutes;
   limits: AccountRateLimits;
   ledger: CallLedger;
@@ -33,8 +34,11 @@ export class ApiServer {
 
   constructor(private readonly deps: ApiServerDependencies) {}
 
+  /** A wildcard address is not one a client can call; the loopback reaches it from this machine. */
   get baseUrl(): string {
-    return `http://${HOST}:${this.port}`;
+    const { host } = this.deps;
+    const reachable = host === '0.0.0.0' || host === '::' ? LOOPBACK : host.includes(':') ? `[${host}]` : host;
+    return `http://${reachable}:${this.port}`;
   }
 
   async listen(port: number): Promise<void> {
@@ -71,12 +75,12 @@ export class ApiServer {
         reject(
           new HubSpotSimulatorError(
             HubSpotSimulatorErrorCode.ListenFailed,
-            `the simulator could not listen on ${HOST}:${this.port}`,
+            `the simulator could not listen on ${this.deps.host}:${this.port}`,
             { cause },
           ),
         ),
       );
-      server.listen(this.port, HOST, () => {
+      server.listen(this.port, this.deps.host, () => {
         const address = server.address();
         if (address && typeof address === 'object') this.port = address.port;
         this.server = server;

@@ -58,3 +58,15 @@ export function requestedProperties(query: URLSearchParams): string[] | null {
   if (values.length === 0) return null;
   return values.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== '');
 }
+
+/** The inverse of `toSimContact`. */
+export function fromSimContact(contact: SimContact): StoredContact {
+  return {
+    id: contact.id,
+    properties: { ...contact.properties },
+    createdAtMs: Date.parse(contact.createdAt),
+    updatedAtMs: Date.parse(contact.updatedAt),
+    archived: contact.archived,
+    archivedAtMs: contact.archivedAt === undefined ? null : Date.parse(contact.archivedAt),
+  };
+}

@@ -90,6 +90,21 @@ export class ContactStore {
     return { ok: true, contact };
   }
 
+  /**
+   * Puts contacts back as they were (ids, values, times, archived or not), with no change reported;
+   * later creates take ids after the highest. False, and nothing stored, when an id is already taken.
+   */
+  restoreSaved(contacts: readonly StoredContact[]): boolean {
+    if (contacts.some((contact) => this.contacts.has(contact.id))) return false;
+    for (const saved of contacts) {
+      const contact: MutableContact = { ...saved, properties: { ...saved.properties } };
+      this.contacts.set(contact.id, contact);
+      if (!contact.archived) this.claimEmail(contact);
+      this.nextId = Math.max(this.nextId, Number(contact.id) + 1);
+    }
+    return true;
+  }
+
   /** Writes only values that differ; lastmodifieddate moves only when something changed. */
   update(id: string, input: unknown, source: ChangeSource): WriteResult {
     const contact = this.contacts.get(id);

@@ -3,7 +3,7 @@ import { ApiRoutes } from './api-routes.util';
 import { ApiServer } from './api-server.service';
 import { CallLedger } from './call-ledger.service';
 import { ContactPropertyCatalog } from './contact-properties.util';
-import { toSimContact } from './contact-representation.util';
+import { fromSimContact, toSimContact } from './contact-representation.util';
 import { type ContactChange, ContactStore, type StoredContact, type WriteResult } from './contact-store.service';
 import { HubSpotSimulatorError, HubSpotSimulatorErrorCode } from './hubspot-simulator.error';
 import { AccountRateLimits } from './rate-limit.service';
@@ -57,6 +57,7 @@ export class HubSpotSimulator {
       }),
       limits: new AccountRateLimits(options),
       ledger: this.ledger,
+      host: options.host,
       accessToken: options.accessToken,
       random: new SeededRandom(options.seed + 1),
     });
@@ -108,6 +109,23 @@ export class HubSpotSimulator {
   /** Active contacts by default; with `archived: true` the archived ones. */
   contacts(options: { archived?: boolean } = {}): SimContact[] {
     return this.store.list(options.archived ?? false).map(toSimContact);
+  }
+
+  /**
+   * Loads contacts saved from `contacts()` (with `archived: true` for the archived ones), for example
+   * across a restart: ids, values and times as saved, no webhook events, visible to search at once.
+   */
+  importContacts(contacts: readonly SimContact[]): void {
+    const invalid = contacts.find((contact) => !/^\d+$/.test(contact.id) || Number.isNaN(Date.parse(contact.updatedAt)));
+    if (invalid) {
+      throw new HubSpotSimulatorError(HubSpotSimulatorErrorCode.InvalidOptions, `cannot import contact ${JSON.stringify(invalid.id)}: ids are numeric and times ISO-8601`);
+    }
+    const stored = contacts.map(fromSimContact);
+    if (!this.store.restoreSaved(stored)) {
+      throw new HubSpotSimulatorError(HubSpotSimulatorErrorCode.InvalidOptions, 'cannot import contacts: an id is already taken');
+    }
+    const now = Date.now();
+    for (const contact of stored) this.searchIndex.record(contact, now - this.options.searchIndexDelayMs);
   }
 
   setWebhookTarget(url: string | null): void {

@@ -31,8 +31,13 @@ export type BatchValidationMode =
   | 'reject-batch';
 
 export interface HubSpotSimulatorOptions {
-  /** Default 0 (any free port); the host is always 127.0.0.1. */
+  /** Default 0 (any free port). */
   port?: number;
+  /**
+   * The address to listen on (default '127.0.0.1'); '0.0.0.0' when other machines or containers call it.
+   * `url` names 127.0.0.1 for a wildcard address.
+   */
+  host?: string;
   /** The Bearer token every API call must carry (default 'sim-token'). */
   accessToken?: string;
   /** Signs webhook deliveries (default 'sim-secret'). */
@@ -69,6 +74,7 @@ const rollingLimit = z.object({ limit: positiveInt, windowMs: positiveInt });
 
 const OptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(0),
+  host: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]).default('127.0.0.1'),
   accessToken: z.string().min(1).default('sim-token'),
   clientSecret: z.string().min(1).default('sim-secret'),
   portalId: positiveInt.default(33),
