@@ -18,3 +18,10 @@ export {
   type CrmHubSpotWorld,
   type HubSpotSystemSettings,
 } from './fixtures/crm-hubspot.fixture';
+export {
+  createThreeWayWorld,
+  threeWayStack,
+  threeWaySync,
+  type ThreeWaySyncOptions,
+  type ThreeWayWorld,
+} from './fixtures/three-way.fixture';

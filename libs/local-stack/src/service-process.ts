@@ -69,6 +69,11 @@ export class ServiceProcess {
     return (await response.json()) as Record<string, unknown>;
   }
 
+  /** False before the first start and once the process has exited, whether stopped, killed or crashed. */
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
