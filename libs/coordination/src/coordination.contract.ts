@@ -57,6 +57,16 @@ export function describeCoordinationContract(name: string, open: () => Promise<C
         expect(third.token).toBeGreaterThan(second!.token);
       });
 
+      it('raises the fence past a token used before, never lowering it', async () => {
+        const { lease } = coordination;
+        const first = (await lease.acquire('fenced', 'a', 10_000))!;
+        await lease.release('fenced', 'a', first.token);
+        await lease.raiseFence('fenced', first.token + 41);
+        await lease.raiseFence('fenced', 1);
+        const next = (await lease.acquire('fenced', 'b', 10_000))!;
+        expect(next.token).toBe(first.token + 42);
+      });
+
       it('renews only for the current holder with its token', async () => {
         const { lease } = coordination;
         const { token } = (await lease.acquire('r', 'a', 10_000))!;

@@ -11,6 +11,7 @@ function scriptedLease(renew: Lease['renew']): Lease & { renew: jest.Mock; relea
     acquire: async () => ({ token: 7 }),
     renew: jest.fn(renew),
     release: jest.fn(async () => undefined),
+    raiseFence: async () => undefined,
   };
 }
 

@@ -22,4 +22,10 @@ export interface Lease {
   renew(resource: string, holderId: string, token: number, ttlMs: number): Promise<boolean>;
   /** Frees the resource if, and only if, this holder with this token still holds it. */
   release(resource: string, holderId: string, token: number): Promise<void>;
+  /**
+   * Makes every later grant's token greater than `token`. For a store that lost its counters (a Redis
+   * restarted without persistence hands out 1 again): a holder whose fenced writes are refused as
+   * older than a token already used raises the fence past it, releases, and takes the lease again.
+   */
+  raiseFence(resource: string, token: number): Promise<void>;
 }

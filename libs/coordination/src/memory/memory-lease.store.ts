@@ -40,6 +40,11 @@ export class MemoryLease implements Lease {
     if (current && current.holderId === holderId && current.token === token) this.held.delete(resource);
   }
 
+  async raiseFence(resource: string, token: number): Promise<void> {
+    assertPositiveInteger(token, 'token');
+    this.lastTokens.set(resource, Math.max(this.lastTokens.get(resource) ?? 0, token));
+  }
+
   private current(resource: string): HeldEntry | undefined {
     const entry = this.held.get(resource);
     if (entry && entry.expiresAt <= Date.now()) {

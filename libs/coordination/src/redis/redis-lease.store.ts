@@ -35,6 +35,12 @@ end
 return 0
 `);
 
+const RAISE_FENCE = new RedisScript(`
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+`);
+
 export class RedisLease implements Lease {
   constructor(
     private readonly redis: Redis,
@@ -62,6 +68,11 @@ export class RedisLease implements Lease {
     await callRedis('lease release', () =>
       RELEASE.run(this.redis, [this.leaseKey(resource)], [holderId, String(token)]),
     );
+  }
+
+  async raiseFence(resource: string, token: number): Promise<void> {
+    assertPositiveInteger(token, 'token');
+    await callRedis('lease raise fence', () => RAISE_FENCE.run(this.redis, [this.fenceKey(resource)], [token]));
   }
 
   private leaseKey(resource: string): string {
