@@ -9,6 +9,12 @@ export const ApplyErrorSchema = z.object({
 });
 export type ApplyError = z.infer<typeof ApplyErrorSchema>;
 
+/**
+ * The failure code every applier reports when the record to write no longer exists in its system:
+ * the reconciler then forgets the record id there, and the record's deletion arrives as a change.
+ */
+export const RECORD_MISSING = 'record_missing';
+
 /** What an applier did with one command; the reconciler records from it what each system holds. */
 export const ApplyResultSchema = EnvelopeSchema.extend({
   type: z.literal('apply.result'),

@@ -111,7 +111,7 @@ describe('HubSpotApplier against the simulator', () => {
     const outcomes = await applier.apply([upsert({ phone: '1' }, kept!.id), upsert({ phone: '2' }, gone!.id), deletion]);
     expect(outcomes.map((outcome) => [outcome.outcome, outcome.error?.code ?? null])).toEqual([
       ['applied', null],
-      ['failed', 'not_found'],
+      ['failed', 'record_missing'],
       ['applied', null],
     ]);
     expect(outcomes[2]).toMatchObject({ recordId: toDelete!.id, position: null });

@@ -190,7 +190,7 @@ describe('HubSpotApplier', () => {
     const outcomes = await applier.apply([command({ recordId: '1', fields: { phone: '1' } }), command({ recordId: '999', fields: { phone: '2' } })]);
     expect(hubspot.calls).toEqual([{ kind: 'update', size: 2 }]);
     expect(outcomes[0]!.outcome).toBe('applied');
-    expect(outcomes[1]).toMatchObject({ outcome: 'failed', recordId: '999', error: { code: 'not_found', retryable: false } });
+    expect(outcomes[1]).toMatchObject({ outcome: 'failed', recordId: '999', error: { code: 'record_missing', retryable: false } });
   });
 
   it('puts two upserts of one email into separate calls', async () => {

@@ -1,4 +1,4 @@
-import type { FieldValue, FieldValues } from '@tandem/contracts';
+import { RECORD_MISSING, type FieldValue, type FieldValues } from '@tandem/contracts';
 import { contactModifiedAtMs } from './contact-record.util';
 import { HubSpotApiError, HubSpotApiErrorCode, isHubSpotApiError } from './hubspot-api.error';
 import { BATCH_LIMIT, chunks, type BatchWriteResult, type HubSpotClient, type HubSpotProperties } from './hubspot-client.service';
@@ -32,7 +32,7 @@ export enum HubSpotApplyFailureCode {
   /** HubSpot refused a value (an invalid email, an unknown property, ...). */
   InvalidValue = 'invalid_value',
   /** The contact to update no longer exists (or is archived). */
-  NotFound = 'not_found',
+  RecordMissing = RECORD_MISSING,
   /** HubSpot refused the write as conflicting, e.g. a create for an email another contact has. */
   Conflict = 'conflict',
   /** HubSpot refused the input for another reason. */
@@ -319,7 +319,7 @@ function isInputRejection(error: unknown): error is HubSpotApiError {
 }
 
 function failureCode(category: string | null, status: number | null): HubSpotApplyFailureCode {
-  if (category === 'OBJECT_NOT_FOUND' || status === 404) return HubSpotApplyFailureCode.NotFound;
+  if (category === 'OBJECT_NOT_FOUND' || status === 404) return HubSpotApplyFailureCode.RecordMissing;
   if (category === 'CONFLICT' || status === 409) return HubSpotApplyFailureCode.Conflict;
   if (category === 'VALIDATION_ERROR' || status === 400) return HubSpotApplyFailureCode.InvalidValue;
   return HubSpotApplyFailureCode.Rejected;

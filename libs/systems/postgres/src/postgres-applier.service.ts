@@ -1,4 +1,4 @@
-import type { ApplyCommand, FieldValue, FieldValues } from '@tandem/contracts';
+import { RECORD_MISSING, type ApplyCommand, type FieldValue, type FieldValues } from '@tandem/contracts';
 import type { Pool, PoolClient } from 'pg';
 import {
   APPLIED_DDL,
@@ -26,7 +26,7 @@ export enum ApplyFailureCode {
   /** A field names a column the table does not have. */
   UnknownColumn = 'unknown_column',
   /** The record to update no longer exists; the reconciler decides whether to re-create it. */
-  RecordMissing = 'record_missing',
+  RecordMissing = RECORD_MISSING,
   /** The command itself is malformed (entity id, version or a value). */
   InvalidCommand = 'invalid_command',
 }
