@@ -1,6 +1,7 @@
 import type { FieldValue } from '@tandem/contracts';
 import type { PostgresTable } from './postgres-table.schema';
 import { quotedTableName, quoteIdentifier, quoteLiteral, tableKey } from './sql-identifier.util';
+import { createIndexIfMissing } from './tandem-schema.util';
 
 /** One parameterized statement; every write statement returns rows of `{ record_id, row }`. */
 export interface WriteStatement {
@@ -15,6 +16,7 @@ export interface AppliedMark {
   commandId: string;
 }
 
+
 export const APPLIED_DDL = `CREATE TABLE IF NOT EXISTS tandem.applied (
   entity_id uuid PRIMARY KEY,
   table_name text NOT NULL,
@@ -23,7 +25,7 @@ export const APPLIED_DDL = `CREATE TABLE IF NOT EXISTS tandem.applied (
   command_id text NOT NULL,
   applied_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS applied_record_idx ON tandem.applied (table_name, record_id)`;
+${createIndexIfMissing('tandem.applied_record_idx', 'applied_record_idx ON tandem.applied (table_name, record_id)')}`;
 
 const APPLIED_UPSERT = `ON CONFLICT (entity_id) DO UPDATE
   SET table_name = excluded.table_name, record_id = excluded.record_id, version = excluded.version,

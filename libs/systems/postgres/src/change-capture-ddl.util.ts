@@ -1,5 +1,6 @@
 import type { PostgresTable } from './postgres-table.schema';
 import { changeChannel, quotedTableName, quoteIdentifier, quoteLiteral, tableKey } from './sql-identifier.util';
+import { createIndexIfMissing } from './tandem-schema.util';
 
 /** Tandem's own tables and trigger functions in a watched database; every statement is idempotent. */
 export const CAPTURE_SCHEMA_DDL: readonly string[] = [
@@ -12,7 +13,7 @@ export const CAPTURE_SCHEMA_DDL: readonly string[] = [
      after jsonb,
      changed_at timestamptz NOT NULL DEFAULT clock_timestamp()
    )`,
-  'CREATE INDEX IF NOT EXISTS changes_table_name_seq_idx ON tandem.changes (table_name, seq)',
+  createIndexIfMissing('tandem.changes_table_name_seq_idx', 'changes_table_name_seq_idx ON tandem.changes (table_name, seq)'),
   `CREATE TABLE IF NOT EXISTS tandem.snapshot_progress (
      table_name text PRIMARY KEY,
      last_id text,

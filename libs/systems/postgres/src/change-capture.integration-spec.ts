@@ -1,6 +1,7 @@
 import { createTempDatabase, eventually, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { Client, Pool } from 'pg';
 import { PostgresChangeCapture, type CapturedChange } from './change-capture.service';
+import { PostgresApplier } from './postgres-applier.service';
 import type { PostgresSystemError } from './postgres-system.error';
 
 interface Harness {
@@ -244,5 +245,36 @@ describe('PostgresChangeCapture', () => {
 
     await expect(app.query('SELECT * FROM tandem.changes')).rejects.toThrow(/permission denied/);
     expect((await capture.readBatch(10)).map((c) => c.after?.['email'])).toEqual(['app@example.com']);
+  });
+});
+
+describe('installing again on a database in use', () => {
+  it("never deadlocks with the applier waiting on a row a customer's transaction holds", async () => {
+    const { pool, db, connect } = await setup();
+    const entityId = '6f1c1a52-4d1b-4c59-9d0e-7c1f2a3b4c5d';
+    const applier = new PostgresApplier({ pool, table: { table: 'contacts' } });
+    await applier.install();
+    const [created] = await applier.apply([{ commandId: 'c1', entityId, recordId: null, operation: 'upsert', version: 1, fields: { email: 'a@example.com' } }]);
+    const recordId = created!.recordId!;
+
+    // The customer holds the row; Tandem's write to it waits, holding its statement's table locks.
+    const customer = await connect();
+    await customer.query('BEGIN');
+    await customer.query('SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE', [recordId]);
+    const applying = applier.apply([{ commandId: 'c2', entityId, recordId, operation: 'upsert', version: 2, fields: { email: 'b@example.com' } }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A connector restarting now installs again...
+    const restarted = new Pool({ connectionString: db.url, max: 2 });
+    const installing = new PostgresChangeCapture({ pool: restarted, table: { table: 'contacts' }, onListenerError: () => undefined }).install();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      // ...and the customer's next write, captured, must not be the victim of a lock cycle.
+      await customer.query("UPDATE contacts SET email = 'c@example.com' WHERE id = $1", [recordId]);
+      await customer.query('COMMIT');
+      await installing;
+      await applying;
+    } finally {
+      await restarted.end();
+    }
   });
 });

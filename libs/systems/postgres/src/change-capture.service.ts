@@ -13,7 +13,7 @@ import { parseTableConfig } from './table-config.util';
 import type { PostgresTable, PostgresTableInput } from './postgres-table.schema';
 import { changeChannel, quotedTableName, quoteIdentifier, quoteLiteral, tableKey } from './sql-identifier.util';
 import { readTableColumns } from './table-columns.util';
-import { prepareTandemSchema } from './tandem-schema.util';
+import { prepareTandemSchema, retryOnContention } from './tandem-schema.util';
 
 export type CapturedOperation = 'insert' | 'update' | 'delete' | 'snapshot';
 
@@ -103,7 +103,7 @@ export class PostgresChangeCapture {
 
   /** Creates schema `tandem`, its tables and the capture triggers; safe to run on every start. */
   async install(): Promise<void> {
-    await withTransaction(this.pool, `installing change capture on ${this.key}`, async (client) => {
+    await retryOnContention(() => withTransaction(this.pool, `installing change capture on ${this.key}`, async (client) => {
       await prepareTandemSchema(client);
       await readTableColumns(client, this.table, [this.table.idColumn]);
       for (const statement of CAPTURE_SCHEMA_DDL) {
@@ -112,7 +112,7 @@ export class PostgresChangeCapture {
       // The applier's bookkeeping, read by entitiesWrittenByTandem, exists before either runs.
       await runQuery(client, 'creating tandem.applied', APPLIED_DDL);
       await this.installTriggers(client);
-    });
+    }));
   }
 
   /** Up to `limit` committed, unacknowledged changes in `seq` order. Reading does not consume them. */

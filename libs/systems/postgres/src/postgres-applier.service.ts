@@ -14,7 +14,7 @@ import type { PostgresTable, PostgresTableInput } from './postgres-table.schema'
 import { quoteLiteral, tableKey } from './sql-identifier.util';
 import { parseTableConfig } from './table-config.util';
 import { readTableColumns } from './table-columns.util';
-import { prepareTandemSchema } from './tandem-schema.util';
+import { prepareTandemSchema, retryOnContention } from './tandem-schema.util';
 
 /** The `data` of an `ApplyCommand` this adapter needs, with the envelope's eventId as `commandId`. */
 export type ApplyCommandInput = Pick<ApplyCommand['data'], 'entityId' | 'recordId' | 'operation' | 'version' | 'fields'> & {
@@ -114,11 +114,11 @@ export class PostgresApplier {
 
   /** Creates `tandem.applied` and reads the table's columns; safe to run on every start. */
   async install(): Promise<void> {
-    await withTransaction(this.pool, `installing the applier on ${this.key}`, async (client) => {
+    await retryOnContention(() => withTransaction(this.pool, `installing the applier on ${this.key}`, async (client) => {
       await prepareTandemSchema(client);
       await runQuery(client, 'creating tandem.applied', APPLIED_DDL);
       this.columns = await readTableColumns(client, this.table, this.requiredColumns());
-    });
+    }));
   }
 
   /**
