@@ -8,8 +8,12 @@ import {
   type SqlClient,
   type SyncLogEntry,
 } from '@tandem/state';
+import { CoalescingPublisher, type BatchPublication } from './coalescing-publisher';
 import { StageTimings } from './stage-timings.util';
 import type { SyncCatalog } from './sync-catalog';
+
+/** How long a partition's ready outputs wait for the partitions worked alongside it, to go out together. */
+const PUBLISH_TOGETHER_MAX_WAIT_MS = 200;
 
 /**
  * What is stored per entity: the reconciler's state, and the offset of the last inbox message applied
@@ -45,15 +49,31 @@ export interface ReconcilerStats {
 export class ReconcilerPipeline {
   readonly stats: ReconcilerStats = { messages: 0, applied: 0, redelivered: 0, commands: 0, conflicts: 0, pendingConflicts: 0 };
   readonly timings = new StageTimings();
+  private readonly publications: CoalescingPublisher;
 
   constructor(
     private readonly db: SqlClient,
     private readonly catalog: SyncCatalog,
-    private readonly publisher: Publisher,
+    publisher: Publisher,
     private readonly topics: TopicNames,
-  ) {}
+  ) {
+    this.publications = new CoalescingPublisher(publisher, { maxWaitMs: PUBLISH_TOGETHER_MAX_WAIT_MS });
+  }
 
+  /**
+   * Partitions worked at once publish together (see CoalescingPublisher), so the apply commands of
+   * one burst of changes reach each applier in one fetch and share its calls to the target.
+   */
   async handle(batch: MessageBatch<ReconcilerInput>): Promise<void> {
+    const publication = this.publications.join();
+    try {
+      await this.work(batch, publication);
+    } finally {
+      publication.leave();
+    }
+  }
+
+  private async work(batch: MessageBatch<ReconcilerInput>, publication: BatchPublication): Promise<void> {
     const working = await this.timings.time('load', () => this.load(batch));
     const commands = new Map<string, TracedDraft[]>();
     // The resolved topic is compacted by entity: within a batch only an entity's last state matters.
@@ -94,7 +114,7 @@ export class ReconcilerPipeline {
     }
 
     await this.timings.time('publish', () =>
-      this.publisher.publishAll([
+      publication.publishAll([
         ...[...commands].map(([topic, entries]) => ({ topic, entries })),
         { topic: this.topics.resolved, entries: [...resolved.values()] },
         { topic: this.topics.conflicts, entries: conflicts },

@@ -10,6 +10,7 @@ describe('HubSpotSettingsSchema', () => {
       searchRateLimit: { limit: 5, windowMs: 1_000 },
       requestTimeoutMs: 10_000,
       pollIntervalMs: 30_000,
+      archivedSweepIntervalMs: 300_000,
       searchLagMs: 10_000,
     });
     expect(hubSpotLimits(settings)).toEqual({

@@ -33,6 +33,11 @@ export const HubSpotSettingsSchema = z.strictObject({
   searchRateLimit: RateLimitPolicySchema.default({ limit: 5, windowMs: 1_000 }),
   requestTimeoutMs: positiveMs().default(10_000),
   pollIntervalMs: positiveMs().default(30_000),
+  /**
+   * How often archived contacts are listed to find deletions whose webhooks never came. A listing,
+   * unlike the search poll, so on its own, slower cadence.
+   */
+  archivedSweepIntervalMs: positiveMs().default(300_000),
   /** How far behind now the poll window re-reads, since writes take seconds to become searchable. */
   searchLagMs: z.number().int().nonnegative().default(10_000),
 });
