@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CONNECTOR_KIND_REQUIREMENTS, type ConnectorEnv } from './connector.env';
 import { HubSpotWebhookReceiver } from './hubspot-webhook.receiver';
-import { HubSpotSourceReader } from './readers/hubspot-source.reader';
+import { FencedOutError, HubSpotSourceReader } from './readers/hubspot-source.reader';
 import { PostgresSourceReader } from './readers/postgres-source.reader';
 import type { SourceReader } from './readers/source-reader.interface';
 import { sleep } from './sleep.util';
@@ -115,17 +115,28 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
           await sleep(config.LEASE_TTL_MS / 3, this.stopping.signal);
           continue;
         }
-        const signal = AbortSignal.any([this.stopping.signal, keeper.signal]);
+        // Either of the two loops failing stops the other before the lease is given back.
+        const failed = new AbortController();
+        const signal = AbortSignal.any([this.stopping.signal, keeper.signal, failed.signal]);
         this.status = 'preparing';
         await reader.prepare(signal, keeper.token);
         this.status = 'streaming';
-        await Promise.all([
-          reader.runBeside(signal, keeper.token),
-          pipeline.run(reader.source, signal, { batchSize: config.BATCH_SIZE, idleWaitMs: config.POLL_INTERVAL_MS }),
+        const stopOnFailure = (work: Promise<void>) => work.catch((error: unknown) => (failed.abort(), Promise.reject(error)));
+        const outcomes = await Promise.allSettled([
+          stopOnFailure(reader.runBeside(signal, keeper.token)),
+          stopOnFailure(pipeline.run(reader.source, signal, { batchSize: config.BATCH_SIZE, idleWaitMs: config.POLL_INTERVAL_MS })),
         ]);
+        const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+        if (failure) throw failure.reason;
         if (!keeper.held && !this.stopping.signal.aborted) logger.warn({ resource }, 'lease lost; reading stopped until it is regained');
       } catch (error) {
         if (this.stopping.signal.aborted) break;
+        if (error instanceof FencedOutError) {
+          // After a Redis restart tokens start again from 1; the next grant must outrank what was written.
+          logger.warn({ resource, error: error.message }, 'fenced out; raising the fence and taking the lease again');
+          await coordination.lease.raiseFence(resource, error.newerToken).catch(() => undefined);
+          continue;
+        }
         logger.error({ error: error instanceof Error ? error.message : String(error) }, 'connector loop failed; retrying');
         await sleep(1_000, this.stopping.signal);
       } finally {

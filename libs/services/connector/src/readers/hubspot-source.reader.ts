@@ -7,8 +7,20 @@ import type { SourceReader } from './source-reader.interface';
 
 const BACKFILL = 'backfill';
 const POLL = 'poll';
-/** Archived contacts are listed whole, so less often than the modified-contacts poll. */
-const ARCHIVE_SWEEP_EVERY_POLLS = 10;
+
+/**
+ * A fenced write was refused: a holder with a newer token wrote first, or the lease store lost its
+ * counters and handed out an old token again. The holder stops; the connector raises the fence.
+ */
+export class FencedOutError extends Error {
+  constructor(
+    message: string,
+    readonly newerToken: number,
+  ) {
+    super(message);
+    this.name = 'FencedOutError';
+  }
+}
 
 export interface HubSpotSourceOptions {
   db: SqlClient;
@@ -75,16 +87,21 @@ export class HubSpotSourceReader implements SourceReader {
     logger.info({ system: systemId, contacts: position.contacts }, 'HubSpot backfill done');
   }
 
-  /** The safety net: polls modified contacts, and now and then sweeps the archived ones. */
+  /** The safety net: polls modified contacts, and at its own cadence sweeps the archived ones. */
   async runBeside(signal: AbortSignal, fencingToken: number): Promise<void> {
     const { settings, logger, systemId } = this.options;
-    for (let round = 1; !signal.aborted; round += 1) {
+    let lastSweepAt = Date.now();
+    while (!signal.aborted) {
       await sleep(settings.pollIntervalMs, signal);
       if (signal.aborted) return;
       try {
         await this.pollModified(fencingToken);
-        if (round % ARCHIVE_SWEEP_EVERY_POLLS === 0) await this.sweepArchived();
+        if (Date.now() - lastSweepAt >= settings.archivedSweepIntervalMs) {
+          await this.sweepArchived();
+          lastSweepAt = Date.now();
+        }
       } catch (error) {
+        if (error instanceof FencedOutError) throw error;
         logger.warn({ system: systemId, error: error instanceof Error ? error.message : String(error) }, 'HubSpot poll failed; retrying at the next interval');
       }
     }
@@ -130,7 +147,10 @@ export class HubSpotSourceReader implements SourceReader {
   private async saveCheckpoint(name: string, position: unknown, fencingToken: number): Promise<void> {
     const { tenantId, systemId } = this.options;
     const saved = await this.checkpoints.save(tenantId, systemId, name, JSON.stringify(position), fencingToken);
-    if (!saved) throw new Error(`the ${name} checkpoint of ${systemId} was moved by a newer lease holder; this instance stops reading`);
+    if (!saved) {
+      const stored = await this.checkpoints.get(tenantId, systemId, name);
+      throw new FencedOutError(`the ${name} checkpoint of ${systemId} carries lease token ${stored?.fencingToken}, newer than this holder's ${fencingToken}`, stored?.fencingToken ?? fencingToken);
+    }
   }
 }
 
