@@ -1,7 +1,6 @@
-/** Resolves after `ms`, or at once when `signal` aborts. */
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Resolves after `ms`, or at once when `signal` aborts (the caller checks the signal). */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
