@@ -39,6 +39,11 @@ export interface SystemState {
   seen: Record<string, SeenVersion>;
   /** The entity version of the delete this system has applied or made, if any. */
   deletedAt: number | null;
+  /**
+   * Where Tandem's delete landed in the system's change order, when it reports positions: a change
+   * the system made before it was made to a record that delete then removed. Absent in older states.
+   */
+  deletedPosition?: string | null;
   /** The largest source sequence received from this system, to drop redelivered or older changes. */
   lastSequence: string | null;
   pending: PendingWrite[];
@@ -75,7 +80,7 @@ export function emptyEntityState(tenantId: string, entityType: EntityType, entit
 }
 
 export function emptySystemState(): SystemState {
-  return { recordId: null, seen: {}, deletedAt: null, lastSequence: null, pending: [], lastError: null };
+  return { recordId: null, seen: {}, deletedAt: null, deletedPosition: null, lastSequence: null, pending: [], lastError: null };
 }
 
 export function canonicalRecord(state: EntityState): FieldValues {

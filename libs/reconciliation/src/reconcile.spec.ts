@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION, type FieldChange, type MessageOf } from '@tandem/contracts';
+import { RECORD_MISSING, SCHEMA_VERSION, type FieldChange, type MessageOf } from '@tandem/contracts';
 import { FieldMapper } from '@tandem/mapping';
 import { SyncConfigSchema, type SyncConfigInput } from '@tandem/sync-config';
 import { CompiledSync } from './compiled-sync';
@@ -323,6 +323,93 @@ describe('reconcile', () => {
     const [echo] = run(sync, [change('customer', 6000, { phone: { before: 'customer-phone', after: 'crm-phone' } })], conflict!.state);
     expect(echo!.commands).toEqual([]);
     expect(echo!.state.fields['phone']?.value).toBe('customer-phone');
+  });
+
+  it('forgets the record id of a system that reports the record missing, so the next write creates it', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], state);
+    const command = edit!.commands[0]!;
+    expect(command.data.recordId).toBe('cust-1');
+    const missing: MessageOf<'apply.result'> = {
+      ...result(command, 'cust-1'),
+      data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
+    };
+    const [failed] = run(sync, [missing], edit!.state);
+    expect(failed!.state.systems['customer']?.recordId).toBeNull();
+    const [next] = run(sync, [change('crm', 3, { phone: { before: '222', after: '333' } })], failed!.state);
+    expect(next!.commands[0]!.data).toMatchObject({ target: 'customer', recordId: null, operation: 'upsert' });
+  });
+
+  it('deletes a record created while the entity was deleted, and takes its echo for no update', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [first] = run(sync, [created()]);
+    const create = first!.commands[0]!;
+    // The CRM deletes before the customer's create is confirmed: the delete cannot name that record yet.
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], first!.state);
+    expect(deleted!.commands).toEqual([]);
+
+    // Once the create's result names the record, it is deleted too.
+    const echo = change('customer', 10, { first_name: { after: 'Ann' }, last_name: { after: 'Lee' }, email: { after: 'ann@example.com' }, phone: { after: '111' } }, 'create');
+    const [confirmed, lateEcho] = run(sync, [result(create, 'customer-1', '10'), echo], deleted!.state);
+    expect(confirmed!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'customer-1']]);
+    // Its echo (as a source reporting Tandem's writes sends it) is not an update of the deleted record.
+    expect(lateEcho!.conflicts).toEqual([]);
+    expect(lateEcho!.commands).toEqual([]);
+    expect(lateEcho!.state.deleted).not.toBeNull();
+
+    // An echo ahead of the result names the record as well: the delete goes out with it, once.
+    const [echoFirst, result2] = run(sync, [echo, result(create, 'customer-1', '10')], deleted!.state);
+    expect(echoFirst!.conflicts).toEqual([]);
+    expect(echoFirst!.state.deleted).not.toBeNull();
+    expect(echoFirst!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'customer-1']]);
+    expect(result2!.commands).toEqual([]);
+  });
+
+  it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    const [landed] = run(sync, [result(deleted!.commands[0]!, 'cust-1', '6')], deleted!.state);
+    // The customer's edit at 5 committed late, before the delete (position 6) removed its record.
+    const [late] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } }, 'update')], landed!.state);
+    expect(late!.conflicts.map((c) => [c.data.kind, c.data.outcome])).toEqual([['delete_update', { winner: 'customer', value: null, deleted: false }]]);
+    expect(late!.state.deleted).toBeNull();
+    expect(late!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields]).sort()).toEqual([
+      ['crm', null, { full_name: 'Ann Lee', email: 'ann@example.com', phone: '555' }],
+      ['customer', null, { first_name: 'Ann', last_name: 'Lee', email_address: 'ann@example.com', phone: '555' }],
+    ]);
+    // The deletion of the record it replaces, reported afterwards, deletes nothing.
+    const [oldDelete] = run(sync, [change('customer', 8, {}, 'delete')], late!.state);
+    expect(oldDelete!.skipped).toMatch(/no longer customer's record/);
+    expect(oldDelete!.state.deleted).toBeNull();
+
+    // An edit made after the delete landed (position 7) had seen it: a restore, not a conflict.
+    const [restored] = run(sync, [change('customer', 7, { phone: { after: '777' } }, 'update')], landed!.state);
+    expect(restored!.conflicts).toEqual([]);
+    expect(restored!.state.deleted).toBeNull();
+  });
+
+  it('keeps an edit a system made before Tandem\'s delete reached it when the delete\'s position is unknown', () => {
+    // HubSpot reports no position for an archive; the edit and then the archive come from its connector.
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    const [archived] = run(sync, [result(deleted!.commands[0]!, 'customer-1', null)], deleted!.state);
+    const [edit, archiveEcho] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } }), change('customer', 6, {}, 'delete')], archived!.state);
+    expect(edit!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
+    expect(edit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']]).sort()).toEqual([
+      ['crm', null, '555'],
+      ['customer', null, '555'],
+    ]);
+    expect(archiveEcho!.state.deleted).toBeNull();
+    expect(archiveEcho!.commands).toEqual([]);
+
+    // Its report of the archive tells where the delete landed: a later edit there is a restore.
+    const [echoed] = run(sync, [change('customer', 6, {}, 'delete')], archived!.state);
+    const [restored] = run(sync, [change('customer', 7, { phone: { after: '777' } })], echoed!.state);
+    expect(restored!.conflicts).toEqual([]);
+    expect(restored!.state.deleted).toBeNull();
   });
 
   it('decides the same outcome wherever it runs', () => {

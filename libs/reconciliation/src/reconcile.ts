@@ -1,11 +1,12 @@
-import type {
-  ConflictSide,
-  FieldValue,
-  FieldValues,
-  MessageDraft,
-  MessageOf,
-  Risk,
-  StrategyName,
+import {
+  RECORD_MISSING,
+  type ConflictSide,
+  type FieldValue,
+  type FieldValues,
+  type MessageDraft,
+  type MessageOf,
+  type Risk,
+  type StrategyName,
 } from '@tandem/contracts';
 import type { CompiledSync, CompiledSystem } from './compiled-sync';
 import { decideField, type Contender } from './conflict-rules';
@@ -81,14 +82,30 @@ class Run {
       return this.skip(`sequence ${data.sequence} already seen from ${origin.id} (last ${system.lastSequence})`);
     }
     system.lastSequence = data.sequence;
+    if (data.operation === 'delete' && standsForAnotherRecord(system, data.recordId)) {
+      // Tandem's own delete of a record it has since replaced there (a restore re-creates it).
+      return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
+    }
     system.recordId = data.recordId;
     this.source = origin.id;
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
 
-    if (data.operation === 'delete') return this.delete(system, incoming);
-    if (this.state.deleted && !this.updateOfDeleted(system, incoming, data.fields)) return;
-
+    if (data.operation === 'delete') {
+      this.delete(system, incoming);
+      // The system's own delete (or its report of Tandem's): its position in the system's order.
+      if (system.deletedAt !== null) system.deletedPosition = data.sequence;
+      return;
+    }
     const projected = this.sync.project(origin, canonicalRecord(this.state));
+    if (this.state.deleted) {
+      if (this.onlyEchoes(origin, system, data.fields, data.sequence, projected)) {
+        // The state Tandem wrote there before the delete reached it: not an update of the deleted record.
+        if (!this.deleteWhereStillHeld(system)) this.skip('a report of what Tandem wrote before the record was deleted');
+        return;
+      }
+      if (!this.updateOfDeleted(system, incoming, data.fields, data.sequence)) return;
+    }
+
     for (const [field, change] of Object.entries(data.fields)) {
       this.fieldChange(origin, system, field, change, data.sequence, projected, incoming);
     }
@@ -105,17 +122,22 @@ class Run {
       const code = data.error?.code ?? 'unknown';
       system.lastError = { code, message: data.error?.message ?? '', commandId: data.commandId };
       // The record was deleted there concurrently; its delete arrives as a change of its own.
-      if (code === 'record_missing') system.recordId = null;
+      if (code === RECORD_MISSING) system.recordId = null;
       return;
     }
     if (data.recordId !== null) system.recordId = data.recordId;
     const confirmed = system.pending.filter((write) => write.version <= data.version);
     for (const write of confirmed) {
       for (const [field, version] of Object.entries(write.fieldVersions)) markSeen(system, field, version, data.position);
-      if (write.deletes) system.deletedAt = write.version;
+      if (write.deletes) {
+        system.deletedAt = write.version;
+        system.deletedPosition = data.position;
+      }
     }
     system.pending = system.pending.filter((write) => write.version > data.version);
     system.lastError = null;
+    // A record created there while the entity was being deleted: the delete could not name it then.
+    if (this.state.deleted) this.deleteWhereStillHeld(system);
   }
 
   decision(decision: MessageOf<'conflict.decision'>): void {
@@ -136,7 +158,7 @@ class Run {
       if (side?.deleted) {
         this.markDeleted({ system: chosenSystem, at, eventId: decision.eventId });
       } else {
-        this.restore();
+        this.restore(false);
         const by = { system: chosenSystem, at, eventId: decision.eventId };
         for (const [field, value] of Object.entries(conflict.update ?? {})) this.setField(field, value, by);
       }
@@ -300,13 +322,22 @@ class Run {
     });
   }
 
-  /** An update to a deleted entity: a restore when the system had seen the delete, else a conflict. */
-  private updateOfDeleted(system: SystemState, incoming: Omit<Contender, 'value'>, fields: Record<string, { after: FieldValue }>): boolean {
+  /**
+   * An update to a deleted entity: a restore when the system had seen the delete, else a conflict.
+   * An update made before the delete landed there (an earlier position, or one that cannot be told
+   * because the system reported no position for it) had not seen it, and the record it changed is
+   * gone, or will be once a delete in flight lands.
+   */
+  private updateOfDeleted(system: SystemState, incoming: Omit<Contender, 'value'>, fields: Record<string, { after: FieldValue }>, sequence: string): boolean {
     const deleted = this.state.deleted!;
-    if (system.deletedAt !== null && system.deletedAt >= deleted.version) {
-      this.restore();
+    const deletedThere = system.deletedAt !== null && system.deletedAt >= deleted.version;
+    const position = system.deletedPosition ?? null;
+    const overwritten = deletedThere && (position === null || BigInt(sequence) < BigInt(position));
+    if (deletedThere && !overwritten) {
+      this.restore(false);
       return true;
     }
+    const recordGone = overwritten || system.pending.some((write) => write.deletes);
     if (this.state.pendingConflicts[WHOLE_RECORD]) {
       this.skip('a delete conflict is pending');
       return false;
@@ -317,11 +348,37 @@ class Run {
     const updateSide = toSide({ ...incoming, value: null }, false);
     let proceed = false;
     const update = Object.fromEntries(Object.entries(fields).map(([field, change]) => [field, change.after]));
-    this.deleteConflict(deleteSide, updateSide, update, () => this.needsDeleteAgain(system), () => {
-      this.restore();
+    this.deleteConflict(deleteSide, updateSide, update, () => {
+      if (!recordGone) this.needsDeleteAgain(system);
+    }, () => {
+      this.restore(recordGone);
       proceed = true;
     });
     return proceed;
+  }
+
+  /** Whether every field a change reports is what Tandem holds or wrote there: the system's echo. */
+  private onlyEchoes(origin: CompiledSystem, system: SystemState, fields: Record<string, { after: FieldValue }>, sequence: string, projected: FieldValues): boolean {
+    const entries = Object.entries(fields);
+    return entries.length > 0 && entries.every(([field, { after }]) =>
+      sameValue(after, projected[field]) ||
+      system.seen[field]?.position === sequence ||
+      system.pending.some((write) => {
+        const sent = origin.mapper.toCanonical(write.sent);
+        return field in sent && sameValue(after, sent[field]);
+      }),
+    );
+  }
+
+  /**
+   * Sends the delete of a deleted entity to this system when it holds a record nothing deletes (it
+   * was created there while the delete was decided). Says whether it did.
+   */
+  private deleteWhereStillHeld(system: SystemState): boolean {
+    const held = system.recordId !== null && system.deletedAt === null && !system.pending.some((write) => write.deletes);
+    if (!held || this.state.pendingConflicts[WHOLE_RECORD]) return false;
+    this.needsDeleteAgain(system);
+    return true;
   }
 
   private deleteConflict(
@@ -369,9 +426,10 @@ class Run {
 
   /**
    * Brings the record back everywhere: undeletes the entity and sends the whole record, as a new
-   * record, to every system that deleted it, has a delete in flight, or has lost it.
+   * record, to every system that deleted it, has a delete in flight, or has lost it. The source of
+   * the change keeps its record, unless Tandem's delete removed (or is removing) it after the change.
    */
-  private restore(): void {
+  private restore(sourceRecordGone: boolean): void {
     this.state.deleted = null;
     this.bump();
     this.restoredNow = true;
@@ -379,7 +437,8 @@ class Run {
       const lost = system.deletedAt !== null || system.recordId === null || system.pending.some((write) => write.deletes);
       if (!lost) continue;
       system.deletedAt = null;
-      if (id !== this.source) system.recordId = null;
+      system.deletedPosition = null;
+      if (id !== this.source || sourceRecordGone) system.recordId = null;
     }
   }
 
@@ -442,7 +501,8 @@ class Run {
   }
 
   private deleteFor(target: CompiledSystem, system: SystemState): MessageDraft<'apply.command'> | null {
-    if (target.id === this.source || system.recordId === null || system.deletedAt !== null) return null;
+    // A delete already in flight there removes the record; a second one would find nothing.
+    if (target.id === this.source || system.recordId === null || system.deletedAt !== null || system.pending.some((write) => write.deletes)) return null;
     return this.command(target, system, 'delete', {}, {}, true);
   }
 
@@ -451,7 +511,7 @@ class Run {
     const fields = new Set(target.id === this.source ? [] : this.changed);
     for (const field of this.pushBack.get(target.id) ?? []) fields.add(field);
     const creating = system.recordId === null;
-    if (fields.size === 0 && !(creating && this.restoredNow && target.id !== this.source)) return null;
+    if (fields.size === 0 && !(creating && this.restoredNow)) return null;
     const native = target.mapper.toNative(record);
     const names = creating ? Object.keys(native) : target.mapper.nativeFieldsAffectedBy([...fields]);
     const sent: FieldValues = {};
@@ -521,6 +581,14 @@ class Run {
       },
     });
   }
+}
+
+/**
+ * Whether a system's record of the entity is no longer `recordId`: it has another, or is being
+ * given a new one (Tandem re-creating a record it deleted there).
+ */
+function standsForAnotherRecord(system: SystemState, recordId: string): boolean {
+  return system.recordId !== null ? system.recordId !== recordId : system.pending.some((write) => !write.deletes);
 }
 
 /** The source's time, clamped to when Tandem observed it: a clock running ahead cannot win every conflict. */
