@@ -121,6 +121,21 @@ describe('InboxChangeSource', () => {
     expect(await readAndAcknowledge()).toEqual([]);
   });
 
+  it('publishes an edit announced just before the record was deleted, ahead of the deletion', async () => {
+    await source.enqueue([{ recordId: '4', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
+    await readAndAcknowledge();
+    // A person set phone 2 at 2000; Tandem archived the record before the notice was read.
+    await source.enqueue([{ recordId: '4', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } }]);
+    const changes = await readAndAcknowledge();
+    expect(changes.map((change) => [change.operation, change.sequence, change.after])).toEqual([
+      ['update', '2000', { phone: '2', name: 'Al' }],
+      ['delete', '2001', null],
+    ]);
+    // The deletion notice that follows repeats nothing.
+    await source.enqueue([{ recordId: '4', kind: 'deleted', modifiedAtMs: 2_500, values: null }]);
+    expect(await readAndAcknowledge()).toEqual([]);
+  });
+
   it('republishes what was read but not acknowledged, and loses nothing that arrived meanwhile', async () => {
     await source.enqueue([{ recordId: '5', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1' } }]);
     const unacknowledged = await source.readBatch(1_000);

@@ -167,12 +167,15 @@ function currentState(recordId: string, notices: ReadonlyArray<SourceNotice & { 
  * could not tell that the two were concurrent.
  */
 function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyArray<SourceNotice>, current: SourceRecord): SourceRecord[] {
-  if (current.deleted) return [];
   const live = previous && !previous.deleted ? previous : null;
-  const known = new Set(Object.keys(current.values));
+  // An edit made just before the record was deleted (by Tandem's own delete, say) is still an edit:
+  // the fetch finds nothing, but the notice's values are what the record held until then.
+  if (current.deleted && !live) return [];
+  const known = new Set(Object.keys(current.deleted ? live!.values : current.values));
+  const before = (time: number) => time < current.modifiedAtMs || (current.deleted && time === current.modifiedAtMs);
   const between = notices
     .filter((notice) => notice.kind === 'changed' && notice.values !== null && notice.modifiedAtMs !== null)
-    .filter((notice) => notice.modifiedAtMs! > (previous?.modifiedAtMs ?? -1) && notice.modifiedAtMs! < current.modifiedAtMs)
+    .filter((notice) => notice.modifiedAtMs! > (previous?.modifiedAtMs ?? -1) && before(notice.modifiedAtMs!))
     .sort((a, b) => a.modifiedAtMs! - b.modifiedAtMs!);
   // A record seen for the first time has no earlier report: its other fields are taken as they are now.
   let values = live?.values ?? current.values;
