@@ -10,6 +10,12 @@ export interface ApplyInput {
   operation: 'upsert' | 'delete';
   version: number;
   fields: FieldValues;
+  /**
+   * For a create (no record id): the record the entity is already linked to in this system. The
+   * same contact entered here and elsewhere at once is matched by the connector while the create is
+   * on its way; a target that can should write to that record rather than make a second one.
+   */
+  matchedRecordId: string | null;
 }
 
 export interface ApplyOutcome {
@@ -60,6 +66,7 @@ export class ApplierPipeline {
   async handle(batch: MessageBatch<MessageOf<'apply.command'>>): Promise<void> {
     const mine = batch.messages.filter(({ message }) => message.data.target === this.systemId);
     const misrouted = batch.messages.filter(({ message }) => message.data.target !== this.systemId);
+    const matched = await this.timings.time('match', () => this.matchedRecords(mine.map(({ message }) => message)));
     const outcomes = await this.timings.time('apply', () => this.call(() =>
       this.target.apply(
         mine.map(({ message }) => ({
@@ -69,6 +76,7 @@ export class ApplierPipeline {
           operation: message.data.operation,
           version: message.data.version,
           fields: message.data.fields,
+          matchedRecordId: matched.get(`${message.tenantId}\u0000${message.data.entityId.toLowerCase()}`) ?? null,
         })),
       ),
     ));
@@ -121,6 +129,24 @@ export class ApplierPipeline {
       Promise.all([this.publisher.publish(this.topics.changes, results), this.publisher.deadLetter(this.topics.deadLetters, letters)]),
     );
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
+  }
+
+  /** The records this system already has linked to the entities of the batch's creates, by tenant and entity. */
+  private async matchedRecords(commands: MessageOf<'apply.command'>[]): Promise<Map<string, string>> {
+    const creates = new Map<string, Set<string>>();
+    for (const command of commands) {
+      if (command.data.operation !== 'upsert' || command.data.recordId !== null) continue;
+      creates.set(command.tenantId, (creates.get(command.tenantId) ?? new Set()).add(command.data.entityId));
+    }
+    const matched = new Map<string, string>();
+    const identities = new IdentityRepository(this.db);
+    for (const [tenantId, entityIds] of creates) {
+      for (const [entityId, links] of await identities.linksOf(tenantId, [...entityIds])) {
+        const link = links.find((each) => each.systemId === this.systemId);
+        if (link) matched.set(`${tenantId}\u0000${entityId.toLowerCase()}`, link.recordId);
+      }
+    }
+    return matched;
   }
 
   /**

@@ -77,6 +77,26 @@ describe('PostgresApplier', () => {
     ]);
   });
 
+  it('writes a create to the record matched to the entity, or inserts when that record is gone', async () => {
+    const { pool, applier } = await setup();
+    // The same contact entered here by a person while Tandem's create for it was on its way.
+    await pool.query(`INSERT INTO contacts (email, name) VALUES ('ada@example.com', 'Ada'), ('bob@example.com', 'Bob')`);
+    const [entityId, otherId] = [randomUUID(), randomUUID()];
+    await pool.query(`DELETE FROM contacts WHERE id = 2`);
+
+    const [matched, gone] = await applier.apply([
+      command({ entityId, matchedRecordId: '1', fields: { email: 'ada@example.com', name: 'Ada L' } }),
+      command({ entityId: otherId, matchedRecordId: '2', fields: { email: 'bob@example.com', name: 'Bob' } }),
+    ]);
+
+    expect(matched).toMatchObject({ outcome: 'applied', recordId: '1' });
+    expect(gone).toMatchObject({ outcome: 'applied', recordId: '3' });
+    expect((await rows(pool)).map((row) => [row['id'], row['email'], row['name']])).toEqual([
+      ['1', 'ada@example.com', 'Ada L'],
+      ['3', 'bob@example.com', 'Bob'],
+    ]);
+  });
+
   it('updates the record named by the command', async () => {
     const { pool, applier } = await setup();
     await pool.query(`INSERT INTO contacts (email, name) VALUES ('grace@example.com', 'G')`);

@@ -19,6 +19,11 @@ import { prepareTandemSchema, retryOnContention } from './tandem-schema.util';
 /** The `data` of an `ApplyCommand` this adapter needs, with the envelope's eventId as `commandId`. */
 export type ApplyCommandInput = Pick<ApplyCommand['data'], 'entityId' | 'recordId' | 'operation' | 'version' | 'fields'> & {
   commandId: string;
+  /**
+   * For a create: a record of the table already linked to the entity (entered here too and matched
+   * since the create was decided). It is updated instead, or the row inserted when it is gone.
+   */
+  matchedRecordId?: string | null;
 };
 
 /** Why a single command failed without a SQLSTATE; SQL failures use the condition name instead. */
@@ -218,7 +223,7 @@ export class PostgresApplier {
     if (known && command.version <= known.version) {
       return { commandId: command.commandId, recordId: known.recordId, outcome: 'stale', fields: {}, error: null, position: null };
     }
-    const recordId = command.recordId ?? known?.recordId ?? null;
+    const recordId = command.recordId ?? known?.recordId ?? command.matchedRecordId ?? null;
     const mark: AppliedMark = { entityId, version: command.version, commandId: command.commandId };
     const fields = Object.entries(command.fields);
     if (command.operation === 'delete') {
@@ -232,7 +237,7 @@ export class PostgresApplier {
       recordId,
       fields,
       mark,
-      // A create for an entity whose earlier record was deleted here since: the update finds no row.
+      // A create for an entity whose earlier (or matched) record was deleted here since: the update finds no row.
       recreate: command.recordId === null && recordId !== null,
       statement: recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark),
     };
