@@ -2,9 +2,9 @@ import { findSilentLosses, type ConflictEntry, type OpRecord } from './history-c
 
 const email = 'a@x.example';
 let nextId = 0;
-function op(system: string, kind: OpRecord['kind'], fields: OpRecord['fields'], start: number, end = start): OpRecord {
+function op(system: string, kind: OpRecord['kind'], fields: OpRecord['fields'], start: number, end = start, order = start): OpRecord {
   nextId += 1;
-  return { id: nextId, email, system, kind, fields, start, end };
+  return { id: nextId, email, system, kind, fields, start, end, order };
 }
 const created = op('crm', 'create', { first_name: 'Ann', last_name: 'Lee', email, phone: '1' }, 0);
 const final = (phone: string) => new Map([[email, { first_name: 'Ann', last_name: 'Lee', email, phone }]]);
@@ -23,6 +23,27 @@ describe('findSilentLosses', () => {
   it('does not count an edit superseded by a later sequential one', () => {
     const ops = [created, op('crm', 'update', { phone: '2' }, 10, 11), op('customer', 'update', { phone: '3' }, 20, 21)];
     expect(findSilentLosses(ops, final('3'), [])).toEqual([]);
+  });
+
+  it('takes the order one system gave two overlapping edits of its own, and no other system\'s', () => {
+    // Two writers of one customer row at once: the row lock let the second overwrite the first there.
+    const first = op('customer', 'update', { phone: '2' }, 10, 30, 15);
+    const second = op('customer', 'update', { phone: '3' }, 12, 31, 29);
+    expect(findSilentLosses([created, first, second], final('3'), [])).toEqual([]);
+    expect(findSilentLosses([created, first, second], final('2'), []).map((loss) => loss.op.id)).toEqual([second.id]);
+    // Overlapping edits of two systems are concurrent whatever their own clocks say.
+    const other = op('crm', 'update', { phone: '4' }, 12, 31, 999);
+    expect(findSilentLosses([created, first, other], final('4'), []).map((loss) => loss.op.id)).toEqual([first.id]);
+  });
+
+  it('takes an update that found an edit\'s value in its record for one made after it, though it began earlier', () => {
+    // The CRM's edit waited for the row while Tandem wrote HubSpot's phone 2 there, then replaced it.
+    const hubspot = op('hubspot', 'update', { phone: '2' }, 20);
+    const crm = { ...op('crm', 'update', { phone: '3' }, 10, 30), seen: { first_name: 'Ann', last_name: 'Lee', phone: '2' } };
+    expect(findSilentLosses([created, hubspot, crm], final('3'), [])).toEqual([]);
+    // Had it found another value, the two were concurrent and HubSpot's needs a record.
+    const blind = { ...crm, seen: { first_name: 'Ann', last_name: 'Lee', phone: '1' } };
+    expect(findSilentLosses([created, hubspot, blind], final('3'), []).map((loss) => loss.op.id)).toEqual([hubspot.id]);
   });
 
   it('counts the last edit of a field when the final value is another and no conflict records it', () => {

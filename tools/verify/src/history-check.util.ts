@@ -13,6 +13,16 @@ export interface OpRecord {
   /** Epoch ms before the edit was sent, and after the system confirmed (committed) it. */
   start: number;
   end: number;
+  /**
+   * Where the system itself placed the edit among its own edits of the record (its clock when the
+   * row lock was held, or its order of calls); comparable only between edits of one system.
+   */
+  order: number;
+  /**
+   * For an update: the values the record held in the system when the edit was made (read under its
+   * row lock), that is what the edit replaced there.
+   */
+  seen?: CanonicalRecord;
 }
 
 export interface ConflictEntry {
@@ -40,7 +50,12 @@ export interface SilentLoss {
  * Silent losses, per entity and key (each canonical field, and the entity's existence):
  *
  * An edit is *superseded* when another edit to the same entity and key started after it had been
- * confirmed: that later edit was made in real time after it, so it replaces it legitimately. Every
+ * confirmed: that later edit was made in real time after it, so it replaces it legitimately. Two
+ * edits of one system overlapping in time are ordered by that system (a row lock, one call after
+ * another): the later one replaced the earlier there, before Tandem could see either, and reports
+ * it as its `before`; that is the system's own overwrite, not one Tandem could record. And an
+ * update that found an edit's value in its record when it was made (values are unique) replaced it
+ * knowingly, even if it began before that edit was confirmed (it waited for the row). Every
  * edit that is not superseded (the last one, and any edit concurrent with it) must either be what
  * every system holds at the end, or appear in the conflict log as a side of a conflict on that
  * entity and key that did not win (pending, or decided for another side or another value). Anything
@@ -62,8 +77,8 @@ export function findSilentLosses(ops: readonly OpRecord[], finals: ReadonlyMap<s
       const touching = entityOps.filter((op) => valueOf(op, key) !== undefined);
       const finalValue: KeyValue = key === EXISTS ? final !== null : final === null ? DELETED : (final[key] ?? null);
       for (const op of touching) {
-        if (touching.some((later) => later.start > op.end)) continue;
         const value = valueOf(op, key)!;
+        if (touching.some((later) => later.start > op.end || (later.system === op.system && later.order > op.order) || replacedKnowingly(later, key, value))) continue;
         if (value === finalValue) continue;
         if (recordedAsLoser(op, key, value, conflictsByEmail.get(email) ?? [])) continue;
         losses.push({ op, key, expected: describe(value), found: describe(finalValue) });
@@ -71,6 +86,11 @@ export function findSilentLosses(ops: readonly OpRecord[], finals: ReadonlyMap<s
     }
   }
   return losses;
+}
+
+/** The later edit found this value in its record: it was made after the value reached it. */
+function replacedKnowingly(later: OpRecord, key: string, value: KeyValue): boolean {
+  return typeof value === 'string' && key !== EXISTS && later.seen !== undefined && later.seen[key] === value;
 }
 
 function valueOf(op: OpRecord, key: string): KeyValue | undefined {

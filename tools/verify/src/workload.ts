@@ -17,6 +17,9 @@ export interface WorkloadSystems {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The database's clock in µs once the statement holds the row: two writers of one row get it in lock order. */
+const ROW_CLOCK = `(extract(epoch from clock_timestamp()) * 1000000)::bigint::text AS row_clock`;
+type Confirmed = { fields: CanonicalRecord; order: number; seen: CanonicalRecord };
 
 /**
  * Random edits made directly in each system, as people and other programs would: creates, updates
@@ -30,6 +33,8 @@ export class Workload {
   readonly emails: string[] = [];
   private nextValue = 0;
   private nextEmail = 0;
+  /** The simulator applies calls one at a time, in the order they are made. */
+  private hubspotCalls = 0;
 
   constructor(
     private readonly systems: WorkloadSystems,
@@ -96,12 +101,13 @@ export class Workload {
     const last = this.value('L');
     const phone = this.value('P');
     const start = Date.now();
+    let order: number;
     switch (system) {
       case 'crm':
-        await this.systems.crm.query(`INSERT INTO contacts (full_name, email, phone) VALUES ($1, $2, $3)`, [`${first} ${last}`, email, phone]);
+        order = rowClock(await this.systems.crm.query(`INSERT INTO contacts (full_name, email, phone) VALUES ($1, $2, $3) RETURNING ${ROW_CLOCK}`, [`${first} ${last}`, email, phone]));
         break;
       case 'customer':
-        await this.systems.customer.query(`INSERT INTO contacts (first_name, last_name, email_address, phone) VALUES ($1, $2, $3, $4)`, [first, last, email, phone]);
+        order = rowClock(await this.systems.customer.query(`INSERT INTO contacts (first_name, last_name, email_address, phone) VALUES ($1, $2, $3, $4) RETURNING ${ROW_CLOCK}`, [first, last, email, phone]));
         break;
       case 'hubspot':
         try {
@@ -110,18 +116,19 @@ export class Workload {
           // Tandem created it there first (a contact entered in two systems at once): nothing was written.
           return;
         }
+        order = ++this.hubspotCalls;
         break;
     }
-    this.record(email, system, 'create', { first_name: first, last_name: last, email, phone }, start);
+    this.record(email, system, 'create', { first_name: first, last_name: last, email, phone }, start, order);
   }
 
   private async update(system: SystemId, email: string, fields: Partial<Record<Field, string>>, holdMs = 0): Promise<void> {
     const start = Date.now();
     const changed = system === 'hubspot' ? this.updateHubSpot(email, fields) : await this.updatePostgres(system, email, fields, holdMs);
-    if (changed) this.record(email, system, 'update', changed, start);
+    if (changed) this.record(email, system, 'update', changed.fields, start, changed.order, changed.seen);
   }
 
-  private updateHubSpot(email: string, fields: Partial<Record<Field, string>>): CanonicalRecord | null {
+  private updateHubSpot(email: string, fields: Partial<Record<Field, string>>): Confirmed | null {
     const { hubspot } = this.systems;
     const contact = hubspot.contacts().find((candidate) => candidate.properties['email'] === email);
     if (!contact) return null;
@@ -129,12 +136,13 @@ export class Workload {
     if (fields.first_name) properties['firstname'] = fields.first_name;
     if (fields.last_name) properties['lastname'] = fields.last_name;
     if (fields.phone) properties['phone'] = fields.phone;
+    const seen: CanonicalRecord = { first_name: contact.properties['firstname'] ?? null, last_name: contact.properties['lastname'] ?? null, phone: contact.properties['phone'] ?? null };
     hubspot.updateContact(contact.id, properties);
-    return { ...fields };
+    return { fields: { ...fields }, order: ++this.hubspotCalls, seen };
   }
 
   /** One transaction; with `holdMs` it waits before committing, so the change arrives late with its old time. */
-  private async updatePostgres(system: 'crm' | 'customer', email: string, fields: Partial<Record<Field, string>>, holdMs: number): Promise<CanonicalRecord | null> {
+  private async updatePostgres(system: 'crm' | 'customer', email: string, fields: Partial<Record<Field, string>>, holdMs: number): Promise<Confirmed | null> {
     const client = await this.systems[system].connect();
     try {
       await client.query('BEGIN');
@@ -154,12 +162,13 @@ export class Workload {
     }
   }
 
-  private async updateCrmRow(client: PoolClient, email: string, fields: Partial<Record<Field, string>>): Promise<CanonicalRecord | null> {
-    const { rows } = await client.query<{ id: number; full_name: string | null }>(`SELECT id, full_name FROM contacts WHERE email = $1 FOR UPDATE`, [email]);
+  private async updateCrmRow(client: PoolClient, email: string, fields: Partial<Record<Field, string>>): Promise<Confirmed | null> {
+    const { rows } = await client.query<{ id: number; full_name: string | null; phone: string | null }>(`SELECT id, full_name, phone FROM contacts WHERE email = $1 FOR UPDATE`, [email]);
     const row = rows[0];
     if (!row) return null;
     const mapper = this.systems.mappers.crm;
     const before = mapper.toCanonical({ full_name: row.full_name }).values;
+    const seen: CanonicalRecord = { first_name: (before['first_name'] as string | null) ?? null, last_name: (before['last_name'] as string | null) ?? null, phone: row.phone };
     const first = fields.first_name ?? (before['first_name'] as string | null) ?? null;
     const last = fields.last_name ?? (before['last_name'] as string | null) ?? null;
     const fullName = [first, last].filter((part) => part !== null).join(' ') || null;
@@ -169,41 +178,55 @@ export class Workload {
       if ((after[field] ?? null) !== (before[field] ?? null)) changed[field] = (after[field] as string | null) ?? null;
     }
     if (fields.phone) changed['phone'] = fields.phone;
-    await client.query(`UPDATE contacts SET full_name = $1, phone = coalesce($2, phone) WHERE id = $3`, [fullName, fields.phone ?? null, row.id]);
-    return changed;
+    const updated = await client.query<{ row_clock: string }>(`UPDATE contacts SET full_name = $1, phone = coalesce($2, phone) WHERE id = $3 RETURNING ${ROW_CLOCK}`, [fullName, fields.phone ?? null, row.id]);
+    return { fields: changed, order: rowClock(updated), seen };
   }
 
-  private async updateCustomerRow(client: PoolClient, email: string, fields: Partial<Record<Field, string>>): Promise<CanonicalRecord | null> {
-    const { rowCount } = await client.query(
-      `UPDATE contacts SET first_name = coalesce($1, first_name), last_name = coalesce($2, last_name), phone = coalesce($3, phone) WHERE email_address = $4`,
+  private async updateCustomerRow(client: PoolClient, email: string, fields: Partial<Record<Field, string>>): Promise<Confirmed | null> {
+    const { rows } = await client.query<CanonicalRecord>(`SELECT first_name, last_name, phone FROM contacts WHERE email_address = $1 FOR UPDATE`, [email]);
+    const seen = rows[0];
+    if (!seen) return null;
+    const updated = await client.query<{ row_clock: string }>(
+      `UPDATE contacts SET first_name = coalesce($1, first_name), last_name = coalesce($2, last_name), phone = coalesce($3, phone) WHERE email_address = $4 RETURNING ${ROW_CLOCK}`,
       [fields.first_name ?? null, fields.last_name ?? null, fields.phone ?? null, email],
     );
-    return rowCount ? { ...fields } : null;
+    return updated.rows.length > 0 ? { fields: { ...fields }, order: rowClock(updated), seen: { ...seen } } : null;
   }
 
   private async delete(system: SystemId, email: string): Promise<void> {
     const start = Date.now();
-    let deleted = false;
+    let order: number | null = null;
     switch (system) {
-      case 'crm':
-        deleted = ((await this.systems.crm.query(`DELETE FROM contacts WHERE email = $1`, [email])).rowCount ?? 0) > 0;
+      case 'crm': {
+        const deleted = await this.systems.crm.query<{ row_clock: string }>(`DELETE FROM contacts WHERE email = $1 RETURNING ${ROW_CLOCK}`, [email]);
+        if (deleted.rows.length > 0) order = rowClock(deleted);
         break;
-      case 'customer':
-        deleted = ((await this.systems.customer.query(`DELETE FROM contacts WHERE email_address = $1`, [email])).rowCount ?? 0) > 0;
+      }
+      case 'customer': {
+        const deleted = await this.systems.customer.query<{ row_clock: string }>(`DELETE FROM contacts WHERE email_address = $1 RETURNING ${ROW_CLOCK}`, [email]);
+        if (deleted.rows.length > 0) order = rowClock(deleted);
         break;
+      }
       case 'hubspot': {
         const contact = this.systems.hubspot.contacts().find((candidate) => candidate.properties['email'] === email);
         if (contact) {
           this.systems.hubspot.archiveContact(contact.id);
-          deleted = true;
+          order = ++this.hubspotCalls;
         }
         break;
       }
     }
-    if (deleted) this.record(email, system, 'delete', {}, start);
+    if (order !== null) this.record(email, system, 'delete', {}, start, order);
   }
 
-  private record(email: string, system: SystemId, kind: OpRecord['kind'], fields: CanonicalRecord, start: number): void {
-    this.ops.push({ id: this.ops.length + 1, email, system, kind, fields, start, end: Date.now() });
+  private record(email: string, system: SystemId, kind: OpRecord['kind'], fields: CanonicalRecord, start: number, order: number, seen?: CanonicalRecord): void {
+    const op: OpRecord = { id: this.ops.length + 1, email, system, kind, fields, start, end: Date.now(), order };
+    if (seen) op.seen = seen;
+    this.ops.push(op);
   }
+}
+
+/** The latest row clock a statement returned (a statement touching several rows holds them all by then). */
+function rowClock(result: { rows: Array<{ row_clock: string }> }): number {
+  return Math.max(...result.rows.map((row) => Number(row.row_clock)));
 }
