@@ -48,6 +48,12 @@ export interface ConsumerOptions {
   concurrency?: number;
   /** Back-off after a failed batch before it is redelivered. */
   retryDelayMs?: { min: number; max: number };
+  /**
+   * How long a fetch may wait for more records before delivering what it has, so that records
+   * published together (a burst spread over partitions) are handled together. Unset: deliver at
+   * once. A hint: the embedded broker always delivers at once.
+   */
+  gatherMs?: number;
 }
 
 export interface BatchConsumer {

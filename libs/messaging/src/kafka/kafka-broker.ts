@@ -126,8 +126,10 @@ class KafkaBatchConsumer implements BatchConsumer {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      // Short fetch waits keep end-to-end latency low; full batches still form under load.
-      maxWaitTimeInMs: 50,
+      // Short fetch waits keep end-to-end latency low; full batches still form under load. To gather,
+      // the broker is asked for more than a burst holds, so it waits out the window.
+      maxWaitTimeInMs: options.gatherMs ?? 50,
+      minBytes: options.gatherMs === undefined ? 1 : 1024 * 1024,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 1024 * 1024,

@@ -4,6 +4,8 @@ import { ReconcilerPipeline, SyncCatalog } from '@tandem/pipeline';
 import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import type { ReconcilerEnv } from './reconciler.env';
 
+const GATHER_MS = 50;
+
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer: MessageConsumer<'change' | 'apply.result' | 'conflict.decision'> | null = null;
@@ -28,6 +30,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       groupId: `${this.platform.config.TOPIC_PREFIX}.reconciler`,
       topics: [this.platform.topics.changes],
       concurrency: this.platform.config.RECONCILER_CONCURRENCY,
+      // A connector's burst spread over partitions is reconciled, and its commands published, together.
+      gatherMs: GATHER_MS,
     });
     this.consumer = new MessageConsumer({
       consumer,
