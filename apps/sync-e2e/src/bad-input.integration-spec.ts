@@ -97,7 +97,17 @@ describe('bad input gets a clear error and a dead letter, and the rest flows', (
     expect(run.stderr).toContain('KAFKA_BROKERS: must be a comma-separated list of host:port (got "not a broker list")');
     expect(run.stderr).toContain('DATABASE_URL: must be a URL with protocol postgres or postgresql (got "mysql://db")');
     expect(run.stderr).toContain('SYSTEM_ID');
-    expect(run.stderr).toContain('SYSTEM_DATABASE_URL');
     expect(run.stderr).toContain('TOPIC_PARTITIONS: must be at least 1 (got "0")');
+  });
+
+  it("names the variables a system's kind needs once the sync configuration says the kind", () => {
+    const root = resolve(__dirname, '../../..');
+    const run = spawnSync(process.execPath, ['-r', '@swc-node/register', resolve(root, 'apps/applier/src/main.ts')], {
+      cwd: root,
+      env: { ...process.env, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), DATABASE_URL: dbs.tandem.url, TOPIC_PREFIX: stack.prefix, SYSTEM_ID: 'customer' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('SYSTEM_DATABASE_URL: required for postgres systems (the target database to write)');
   });
 });
