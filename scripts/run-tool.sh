@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs a benchmark with what it needs: PostgreSQL, Redis and the project's Kafka broker (stopped again
-# if this script started it). The benchmark's last line on stdout is its JSON result.
+# Runs a tool (a TypeScript file, then its arguments) with what it needs: PostgreSQL, Redis and the
+# project's Kafka broker, stopped again if this script started it. Benchmarks and the verify run use
+# it; their last line on stdout is their JSON result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TZ=UTC KAFKAJS_NO_PARTITIONER_WARNING=1
@@ -11,4 +12,4 @@ if ! (REPO_ROOT="$PWD" && source scripts/kafka/common.sh && kafka_answers); then
   started_kafka=1
 fi
 trap '[ "$started_kafka" = 1 ] && bash scripts/kafka/stop.sh >&2' EXIT
-node -r @swc-node/register "$1"
+node -r @swc-node/register "$@"
