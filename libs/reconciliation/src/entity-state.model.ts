@@ -44,6 +44,18 @@ export interface SystemState {
    * the system made before it was made to a record that delete then removed. Absent in older states.
    */
   deletedPosition?: string | null;
+  /**
+   * A record a write found missing here (the system deleted it meanwhile, and Tandem writes the
+   * entity to a new record): the system's report of that delete is its own delete of the entity,
+   * not Tandem's. Absent in older states.
+   */
+  missingRecordId?: string | null;
+  /**
+   * The record a restore replaced here (Tandem's delete removed it, or is removing it): changes still
+   * reported from it are the system's edits, but it is not the entity's record there. Absent in
+   * older states.
+   */
+  replacedRecordId?: string | null;
   /** The largest source sequence received from this system, to drop redelivered or older changes. */
   lastSequence: string | null;
   pending: PendingWrite[];

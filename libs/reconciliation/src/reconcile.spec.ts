@@ -99,6 +99,11 @@ function result(command: { eventId: string; data: { target: string; version: num
   };
 }
 
+/** The same change reported for another record of the system. */
+function onRecord(message: MessageOf<'change'>, recordId: string): MessageOf<'change'> {
+  return { ...message, data: { ...message.data, recordId } };
+}
+
 /** Change events carry canonical field names: connectors map before publishing. */
 /** Applies messages in order, feeding each output state into the next. */
 function run(sync: CompiledSync, messages: ReconcilerInput[], start: EntityState = emptyEntityState('acme', 'contact', ENTITY)) {
@@ -309,6 +314,22 @@ describe('reconcile', () => {
     expect(after!.conflicts).toEqual([]);
   });
 
+  it('sends a system back its own edit of a field that Tandem\'s later write of the same column replaced', () => {
+    const sync = compile();
+    const state = synced(sync);
+    // The customer changes the last name; the CRM's full_name carries both names, so Tandem's write
+    // there (landing at position 6) also writes the first name it knows.
+    const [lastName] = run(sync, [change('customer', 2, { last_name: { before: 'Lee', after: 'Ng' } })], state);
+    const [landed] = run(sync, [result(lastName!.commands[0]!, 'crm-1', '6')], lastName!.state);
+    // The CRM's own first-name edit (its sequence 5) was made before that write and is reported after it.
+    const [crmEdit] = run(sync, [change('crm', 5, { first_name: { before: 'Ann', after: 'Bea' } })], landed!.state);
+    expect(crmEdit!.state.fields['first_name']?.value).toBe('Bea');
+    expect(crmEdit!.commands.map((c) => [c.data.target, c.data.fields]).sort()).toEqual([
+      ['crm', { full_name: 'Bea Ng' }],
+      ['customer', { first_name: 'Bea' }],
+    ]);
+  });
+
   it('takes a state reported at the position its own write left the record for that write, not an edit', () => {
     // Sources like HubSpot report a record's modification stamp, and Tandem's write has one too.
     const sync = compile();
@@ -339,6 +360,33 @@ describe('reconcile', () => {
     expect(failed!.state.systems['customer']?.recordId).toBeNull();
     const [next] = run(sync, [change('crm', 3, { phone: { before: '222', after: '333' } })], failed!.state);
     expect(next!.commands[0]!.data).toMatchObject({ target: 'customer', recordId: null, operation: 'upsert' });
+  });
+
+  it('takes a system\'s delete of the record a write found missing for its delete, against the update, once re-created', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], state);
+    const command = edit!.commands[0]!;
+    const missing: MessageOf<'apply.result'> = {
+      ...result(command, 'cust-1'),
+      data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
+    };
+    const [next] = run(sync, [missing, change('crm', 3, { phone: { before: '222', after: '333' } })], edit!.state).slice(1);
+    const [recreated] = run(sync, [result(next!.commands[0]!, 'cust-2')], next!.state);
+    // The customer's delete of its old record comes in late: recorded as losing to the update.
+    const [lateDelete] = run(sync, [onRecord(change('customer', 4, {}, 'delete'), 'cust-1')], recreated!.state);
+    expect(lateDelete!.conflicts.map((c) => [c.data.kind, c.data.outcome])).toEqual([['delete_update', { winner: 'crm', value: null, deleted: false }]]);
+    expect(lateDelete!.state.deleted).toBeNull();
+    expect(lateDelete!.commands).toEqual([]);
+
+    // Where deletes win, the entity goes, the record Tandem made there too.
+    const deletesWin = compile({ deleteVsUpdate: 'delete_wins' });
+    const [won] = run(deletesWin, [onRecord(change('customer', 4, {}, 'delete'), 'cust-1')], recreated!.state);
+    expect(won!.state.deleted).not.toBeNull();
+    expect(won!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId]).sort()).toEqual([
+      ['crm', 'delete', 'crm-1'],
+      ['customer', 'delete', 'cust-2'],
+    ]);
   });
 
   it('deletes a record created while the entity was deleted, and takes its echo for no update', () => {
@@ -395,8 +443,9 @@ describe('reconcile', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);
     const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
-    const [archived] = run(sync, [result(deleted!.commands[0]!, 'customer-1', null)], deleted!.state);
-    const [edit, archiveEcho] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } }), change('customer', 6, {}, 'delete')], archived!.state);
+    const [archived] = run(sync, [result(deleted!.commands[0]!, 'cust-1', null)], deleted!.state);
+    const archive = onRecord(change('customer', 6, {}, 'delete'), 'cust-1');
+    const [edit, archiveEcho] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } }), archive], archived!.state);
     expect(edit!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
     expect(edit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']]).sort()).toEqual([
       ['crm', null, '555'],
@@ -406,10 +455,113 @@ describe('reconcile', () => {
     expect(archiveEcho!.commands).toEqual([]);
 
     // Its report of the archive tells where the delete landed: a later edit there is a restore.
-    const [echoed] = run(sync, [change('customer', 6, {}, 'delete')], archived!.state);
+    const [echoed] = run(sync, [archive], archived!.state);
     const [restored] = run(sync, [change('customer', 7, { phone: { after: '777' } })], echoed!.state);
     expect(restored!.conflicts).toEqual([]);
     expect(restored!.state.deleted).toBeNull();
+  });
+
+  it('sends edits made on a record its queued delete will remove to the record that replaces it', () => {
+    // The customer database's applier is down: the delete of its record waits in its queue.
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    const [kept, later] = run(
+      sync,
+      [change('customer', 5, { phone: { before: '111', after: '555' } }), change('customer', 6, { first_name: { before: 'Ann', after: 'Ada' } })],
+      deleted!.state,
+    );
+    expect(kept!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
+    // Its later edit, still on the doomed record, goes to the new record rather than back to the old one.
+    expect(later!.state.systems['customer']!.recordId).toBeNull();
+    expect(later!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['first_name'] ?? c.data.fields['full_name']]).sort()).toEqual([
+      ['crm', null, 'Ada Lee'],
+      ['customer', null, 'Ada'],
+    ]);
+  });
+
+  it('deletes the re-created record of a system whose delete was confirmed only after the restore', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    // The customer's edit, made before the delete reached it, restores the entity everywhere.
+    const [restored] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } })], deleted!.state);
+    const recreate = (target: string) => restored!.commands.find((c) => c.data.target === target)!;
+    const [, , confirmed] = run(
+      sync,
+      [result(deleted!.commands[0]!, 'cust-1', '6'), result(recreate('customer'), 'cust-2', '7'), result(recreate('crm'), 'crm-2', '3')],
+      restored!.state,
+    );
+    expect(confirmed!.state.systems['customer']).toMatchObject({ recordId: 'cust-2', deletedAt: null });
+    // The CRM deletes its new record: the customer's new record goes too.
+    const [again] = run(sync, [onRecord(change('crm', 4, {}, 'delete'), 'crm-2')], confirmed!.state);
+    expect(again!.state.deleted).not.toBeNull();
+    expect(again!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'cust-2']]);
+  });
+
+  it('keeps a late edit of a record its confirmed delete removed from naming that record again', () => {
+    // As HubSpot reports: edits made before Tandem's archive arrive after it, with no positions.
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    const [archived] = run(sync, [result(deleted!.commands[0]!, 'customer-1', null)], deleted!.state);
+    const [restored, secondEdit, archiveEcho] = run(
+      sync,
+      [change('customer', 5, { phone: { before: '111', after: '555' } }), change('customer', 6, { first_name: { before: 'Ann', after: 'Ada' } }), change('customer', 7, {}, 'delete')],
+      archived!.state,
+    );
+    expect(restored!.state.deleted).toBeNull();
+    expect(secondEdit!.state.systems['customer']!.recordId).toBeNull();
+    expect(secondEdit!.commands.map((c) => [c.data.target, c.data.recordId]).sort()).toEqual([
+      ['crm', null],
+      ['customer', null],
+    ]);
+    // The archive of the old record, reported afterwards, deletes nothing.
+    expect(archiveEcho!.skipped).toMatch(/no longer customer's record/);
+    expect(archiveEcho!.state.deleted).toBeNull();
+  });
+
+  it('deletes a re-created record when an older delete of the record it replaced is confirmed after a new delete', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    const [restored] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } })], deleted!.state);
+    const recreate = (target: string) => restored!.commands.find((c) => c.data.target === target)!;
+    const [crmCreated] = run(sync, [result(recreate('crm'), 'crm-2', '3')], restored!.state);
+    // The CRM deletes its new record while the customer still has both the old delete and the create queued.
+    const [again] = run(sync, [onRecord(change('crm', 4, {}, 'delete'), 'crm-2')], crmCreated!.state);
+    expect(again!.state.deleted).not.toBeNull();
+    const [, created] = run(sync, [result(deleted!.commands[0]!, 'cust-1', '6'), result(recreate('customer'), 'cust-2', '7')], again!.state);
+    expect(created!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'cust-2']]);
+  });
+
+  it('sends a losing system the winner with a version newer than the write it already has on its way', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [crmEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: 'crm-phone' } }, 'update', '2026-06-01T10:00:01.000Z')], state);
+    // The customer's older edit loses by latest_wins and gets the winner back.
+    const [lost] = run(sync, [change('customer', 3, { phone: { before: '111', after: 'old' } }, 'update', '2026-06-01T10:00:00.000Z')], crmEdit!.state);
+    const [pushed] = lost!.commands;
+    expect(pushed?.data).toMatchObject({ target: 'customer', fields: { phone: 'crm-phone' } });
+    expect(pushed!.data.version).toBeGreaterThan(crmEdit!.commands[0]!.data.version);
+  });
+
+  it('takes a person\'s own record, matched while Tandem\'s create there is on its way, for the entity\'s record', () => {
+    const sync = compile();
+    const [first] = run(sync, [created()]);
+    // The same contact entered in the customer database at once; its connector matched it by email.
+    const [own, deleted] = run(
+      sync,
+      [
+        change('customer', 1, { first_name: { after: 'Ann' }, last_name: { after: 'Lee' }, email: { after: 'ann@example.com' }, phone: { after: '111' } }, 'create'),
+        change('customer', 2, {}, 'delete'),
+      ],
+      first!.state,
+    );
+    expect(own!.state.systems['customer']!.recordId).toBe('customer-1');
+    // The person then deletes it: that is the entity's delete, not a report about a replaced record.
+    expect(deleted!.skipped).toBeNull();
+    expect(deleted!.state.deleted).not.toBeNull();
   });
 
   it('decides the same outcome wherever it runs', () => {

@@ -83,10 +83,20 @@ class Run {
     }
     system.lastSequence = data.sequence;
     if (data.operation === 'delete' && standsForAnotherRecord(system, data.recordId)) {
+      if (system.missingRecordId === data.recordId && !this.state.deleted) {
+        system.missingRecordId = null;
+        return this.deleteOfReplaced(system, { system: origin.id, at: effectiveTime(event), eventId: event.eventId });
+      }
       // Tandem's own delete of a record it has since replaced there (a restore re-creates it).
       return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
     }
-    system.recordId = data.recordId;
+    // The record the change came from is going or gone: Tandem's delete of it is still on its way
+    // there, or a restore has replaced it. The change is the system's edit, but that record is not
+    // the entity's record any more, and the edit must reach the new one.
+    const recordGoing =
+      data.operation !== 'delete' &&
+      (system.pending.some((write) => write.deletes) || (data.recordId === system.replacedRecordId && data.recordId !== system.recordId));
+    if (!recordGoing) system.recordId = data.recordId;
     this.source = origin.id;
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
 
@@ -109,6 +119,7 @@ class Run {
     for (const [field, change] of Object.entries(data.fields)) {
       this.fieldChange(origin, system, field, change, data.sequence, projected, incoming);
     }
+    if (recordGoing) for (const field of this.changed) this.needsPush(origin.id, field);
     if (this.changed.size === 0 && !this.restoredNow && this.pushBack.size === 0 && this.conflicts.length === 0) {
       this.skip('no field differs from the canonical record');
     }
@@ -122,14 +133,21 @@ class Run {
       const code = data.error?.code ?? 'unknown';
       system.lastError = { code, message: data.error?.message ?? '', commandId: data.commandId };
       // The record was deleted there concurrently; its delete arrives as a change of its own.
-      if (code === RECORD_MISSING) system.recordId = null;
+      if (code === RECORD_MISSING) {
+        system.missingRecordId = data.recordId ?? system.recordId;
+        system.recordId = null;
+      }
       return;
     }
-    if (data.recordId !== null) system.recordId = data.recordId;
+    // A delete's result names the record it removed, which is no record of the entity there any more.
+    const removed = system.pending.some((write) => write.commandId === data.commandId && write.deletes);
+    if (data.recordId !== null && !removed) system.recordId = data.recordId;
     const confirmed = system.pending.filter((write) => write.version <= data.version);
     for (const write of confirmed) {
       for (const [field, version] of Object.entries(write.fieldVersions)) markSeen(system, field, version, data.position);
-      if (write.deletes) {
+      // A delete confirmed after the entity was restored removed the record the restore replaces:
+      // the system does not hold the entity deleted (nor its later delete, which goes out anew).
+      if (write.deletes && this.state.deleted !== null && write.version >= this.state.deleted.version) {
         system.deletedAt = write.version;
         system.deletedPosition = data.position;
       }
@@ -249,7 +267,10 @@ class Run {
       (before !== undefined && sameValue(before, projected[field]) && !overwritten);
     if (sawCurrent) {
       this.setField(field, after, incoming);
-      markSeen(system, field, this.state.version, sequence);
+      // Tandem's write that landed after the edit carried this field too (a split column writes all
+      // of its parts): the system holds that write's value now, and is sent its own edit back.
+      if (overwritten) this.needsPush(origin.id, field);
+      else markSeen(system, field, this.state.version, sequence);
       return;
     }
 
@@ -320,6 +341,26 @@ class Run {
       system.deletedAt = null;
       for (const field of Object.keys(this.state.fields)) this.needsPush(incoming.system, field);
     });
+  }
+
+  /**
+   * The system's own delete of a record that Tandem's write found missing and has replaced there by
+   * a new one: a delete made without the updates Tandem was writing, so a delete against the latest
+   * of them. If the delete wins, the entity goes everywhere, the new record there too; if the update
+   * wins, the new record stays.
+   */
+  private deleteOfReplaced(system: SystemState, incoming: Omit<Contender, 'value'>): void {
+    const others = Object.values(this.state.fields).filter((field) => field.system !== incoming.system);
+    const deleteEverywhere = () => {
+      this.markDeleted(incoming);
+      // Its record there now is the one Tandem made, which the delete has not removed.
+      system.deletedAt = null;
+    };
+    if (this.state.pendingConflicts[WHOLE_RECORD]) return this.skip('a delete conflict is already pending');
+    if (others.length === 0) return deleteEverywhere();
+    const latest = others.reduce((a, b) => (b.version > a.version ? b : a));
+    const updateSide: ConflictSide = { system: latest.system, value: null, deleted: false, occurredAt: latest.occurredAt, eventId: latest.eventId };
+    this.deleteConflict(updateSide, toSide({ ...incoming, value: null }, true), undefined, deleteEverywhere, () => undefined);
   }
 
   /**
@@ -438,7 +479,10 @@ class Run {
       if (!lost) continue;
       system.deletedAt = null;
       system.deletedPosition = null;
-      if (id !== this.source || sourceRecordGone) system.recordId = null;
+      if (id !== this.source || sourceRecordGone) {
+        system.replacedRecordId = system.recordId ?? system.replacedRecordId ?? null;
+        system.recordId = null;
+      }
     }
   }
 
@@ -490,6 +534,9 @@ class Run {
   private commands(): MessageDraft<'apply.command'>[] {
     const commands: MessageDraft<'apply.command'>[] = [];
     if (this.changed.size === 0 && !this.deletedNow && !this.restoredNow && this.pushBack.size === 0) return commands;
+    // A write sent back (a losing side, a re-create) must be newer than every command before it, or
+    // an applier would take it for one it already applied.
+    if (this.pushBack.size > 0) this.bump();
     const record = canonicalRecord(this.state);
     for (const target of this.sync.systems.values()) {
       if (target.direction === 'source_only') continue;
@@ -607,7 +654,15 @@ function toSide(contender: Contender, deleted: boolean): ConflictSide {
 /** Records that the system holds `version` of the field from `position` on in its change order. */
 function markSeen(system: SystemState, field: string, version: number, position: string | null): void {
   const entry = system.seen[field];
-  if (entry && entry.version >= version) return;
+  if (entry && entry.version === version) {
+    // The same version written again further on (a column that carries several fields is written
+    // whole): a change the system made to the field before that position was overwritten as well.
+    if (entry.position !== null && position !== null && BigInt(position) > BigInt(entry.position)) {
+      system.seen[field] = { version, position, previous: version };
+    }
+    return;
+  }
+  if (entry && entry.version > version) return;
   system.seen[field] = { version, position, previous: entry?.version ?? 0 };
 }
 
