@@ -1,5 +1,5 @@
 import { KafkaBroker, MessageConsumer, Publisher, topicNames, topicSpecs, type Broker } from '@tandem/messaging';
-import { ApplierPipeline, ConflictResolver, ConnectorPipeline, ReconcilerPipeline, SyncCatalog, compileSync } from '@tandem/pipeline';
+import { ApplierPipeline, ConflictResolver, ConnectorPipeline, ReconcilerPipeline, SyncCatalog, compileSync, createMatchFor } from '@tandem/pipeline';
 import { PostgresApplier, PostgresChangeCapture } from '@tandem/postgres-system';
 import { createPgSqlClient, migrate, type PgSqlClient } from '@tandem/state';
 import type { SyncConfig } from '@tandem/sync-config';
@@ -79,7 +79,9 @@ export class PipelineHarness {
 
     const applier = new PostgresApplier({ pool, table: { table: database.table } });
     await applier.install();
-    const applierPipeline = new ApplierPipeline(this.db, database.systemId, applier, (call) => call(), this.publisher, topics, `applier-${database.systemId}`);
+    const linked = this.config.systems.find((system) => system.id === database.systemId);
+    const createMatch = linked ? createMatchFor(this.config, linked) : null;
+    const applierPipeline = new ApplierPipeline(this.db, database.systemId, applier, (call) => call(), this.publisher, topics, `applier-${database.systemId}`, { createMatch });
     this.appliers.set(database.systemId, applierPipeline);
     const consumer = new MessageConsumer({
       consumer: this.broker.consumer({ groupId: `${this.prefix}-applier-${database.systemId}`, topics: [topics.apply(database.systemId)] }),

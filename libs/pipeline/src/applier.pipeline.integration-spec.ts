@@ -3,7 +3,7 @@ import { Publisher, topicNames, type MessageBatch, type TopicRecords } from '@ta
 import { createPgSqlClient, IdentityRepository, migrate, type PgSqlClient } from '@tandem/state';
 import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { randomUUID } from 'node:crypto';
-import { ApplierPipeline, type ApplyInput, type ApplyOutcome, type ApplyTarget } from './applier.pipeline';
+import { ApplierPipeline, type ApplierPipelineOptions, type ApplyInput, type ApplyOutcome, type ApplyTarget, type CreateMatch } from './applier.pipeline';
 
 /** A target that creates records `r-<n>` and remembers what it was asked. */
 class RecordingTarget implements ApplyTarget {
@@ -23,7 +23,7 @@ class RecordingTarget implements ApplyTarget {
   }
 }
 
-function createCommand(tenantId: string, entityId: string): MessageOf<'apply.command'> {
+function createCommand(tenantId: string, entityId: string, email = 'x@example.com'): MessageOf<'apply.command'> {
   const now = new Date().toISOString();
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -33,7 +33,7 @@ function createCommand(tenantId: string, entityId: string): MessageOf<'apply.com
     occurredAt: now,
     observedAt: now,
     origin: 'reconciler',
-    data: { target: 'customer', entityType: 'contact', entityId, recordId: null, operation: 'upsert', version: 1, fields: { email_address: 'x@example.com' } },
+    data: { target: 'customer', entityType: 'contact', entityId, recordId: null, operation: 'upsert', version: 1, fields: { email_address: email } },
   };
 }
 
@@ -53,9 +53,9 @@ describe('ApplierPipeline', () => {
     await db.drop();
   });
 
-  function pipeline(target: ApplyTarget): ApplierPipeline {
+  function pipeline(target: ApplyTarget, options: ApplierPipelineOptions = {}): ApplierPipeline {
     const publisher = new Publisher({ send: async (batches) => void sent.push(...batches) });
-    return new ApplierPipeline(client, 'customer', target, (call) => call(), publisher, topicNames('t'), 'applier-customer');
+    return new ApplierPipeline(client, 'customer', target, (call) => call(), publisher, topicNames('t'), 'applier-customer', options);
   }
 
   const batchOf = (commands: MessageOf<'apply.command'>[]): MessageBatch<MessageOf<'apply.command'>> => ({
@@ -83,5 +83,57 @@ describe('ApplierPipeline', () => {
     const links = await new IdentityRepository(client).linksOf(tenantId, [linked, fresh]);
     expect(links.get(fresh)?.map((link) => [link.systemId, link.recordId])).toEqual([['customer', 'r-1']]);
     expect(links.get(linked)?.map((link) => link.recordId)).toEqual(['own-row']);
+  });
+
+  it('hands a create the match key to find a person\'s own record by, while the key is the entity\'s', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const [owner, unregistered, other] = [randomUUID(), randomUUID(), randomUUID()];
+    const identities = new IdentityRepository(client);
+    // The CRM's connector registered both keys; the second belongs to another entity.
+    await identities.resolve(tenantId, 'contact', 'crm', [{ recordId: 'crm-1', matchKey: 'ada@example.com' }]);
+    const [ada] = [...(await identities.entitiesByMatchKey(tenantId, 'contact', ['ada@example.com'])).values()];
+    await client.query(`INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'bob@example.com', $2)`, [tenantId, owner]);
+    const match: CreateMatch = { entityType: 'contact', column: 'email_address', keyOf: (fields) => String(fields['email_address']).trim().toLowerCase() };
+    const target = new RecordingTarget();
+
+    await pipeline(target, { createMatch: match }).handle(
+      batchOf([
+        createCommand(tenantId, ada!, ' Ada@Example.com'),
+        createCommand(tenantId, unregistered, 'new@example.com'),
+        createCommand(tenantId, other, 'bob@example.com'),
+      ]),
+    );
+
+    expect(target.inputs.map((input) => input.matchBy)).toEqual([
+      { column: 'email_address', value: 'ada@example.com' },
+      { column: 'email_address', value: 'new@example.com' },
+      null,
+    ]);
+  });
+
+  it('answers a command no newer than what it wrote to a target without versions of its own as stale', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const entityId = randomUUID();
+    const update = (version: number): MessageOf<'apply.command'> => {
+      const command = createCommand(tenantId, entityId);
+      return { ...command, eventId: `cmd-${version}`, data: { ...command.data, recordId: 'r-9', version, fields: { first_name: `v${version}` } } };
+    };
+    const target = new RecordingTarget();
+    const guarded = pipeline(target, { guardVersions: true });
+    sent.length = 0;
+
+    await guarded.handle(batchOf([update(1), update(2)]));
+    // A crash before the offsets were committed: the batch comes again, with a newer command behind it.
+    await guarded.handle(batchOf([update(1), update(2), update(3)]));
+
+    expect(target.inputs.map((input) => input.version)).toEqual([1, 2, 3]);
+    const results = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.result'>));
+    expect(results.map((result) => [result.data.version, result.data.outcome])).toEqual([
+      [1, 'applied'],
+      [2, 'applied'],
+      [1, 'stale'],
+      [2, 'stale'],
+      [3, 'applied'],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import type { DeadLetter, FieldValues, MessageDraft, MessageOf } from '@tandem/contracts';
 import type { MessageBatch, Publisher, TopicNames } from '@tandem/messaging';
-import { IdentityRepository, RecordErrorRepository, type SqlClient } from '@tandem/state';
+import { AppliedVersionRepository, IdentityRepository, normalizeMatchKey, RecordErrorRepository, type SqlClient } from '@tandem/state';
 import { StageTimings } from './stage-timings.util';
 
 export interface ApplyInput {
@@ -16,6 +16,31 @@ export interface ApplyInput {
    * on its way; a target that can should write to that record rather than make a second one.
    */
   matchedRecordId: string | null;
+  /**
+   * For a create with no record linked in this system: the column carrying the sync's match key and
+   * the value the create writes there, normalized like a match key (see `normalizeMatchKey`). A
+   * person may have entered the same contact here while this system's connector lagged; a target
+   * that can should write to such a record (one Tandem did not create) rather than make a second one.
+   */
+  matchBy: { column: string; value: string } | null;
+}
+
+export interface ApplierPipelineOptions {
+  /** Lets the target find a record a person entered for an entity being created (see `ApplyInput.matchBy`). */
+  createMatch?: CreateMatch | null;
+  /**
+   * The target keeps no applied version of its own (an API, unlike a database written together with
+   * its bookkeeping): the pipeline remembers the newest version written per entity and answers an
+   * older command as stale, so a redelivered batch cannot write old values over newer edits.
+   */
+  guardVersions?: boolean;
+}
+
+/** The native column a system carries the sync's match key in, and the key of a create's fields. */
+export interface CreateMatch {
+  entityType: string;
+  column: string;
+  keyOf(fields: FieldValues): string | null;
 }
 
 export interface ApplyOutcome {
@@ -61,25 +86,32 @@ export class ApplierPipeline {
     private readonly publisher: Publisher,
     private readonly topics: TopicNames,
     private readonly service: string,
+    private readonly options: ApplierPipelineOptions = {},
   ) {}
 
   async handle(batch: MessageBatch<MessageOf<'apply.command'>>): Promise<void> {
     const mine = batch.messages.filter(({ message }) => message.data.target === this.systemId);
     const misrouted = batch.messages.filter(({ message }) => message.data.target !== this.systemId);
-    const matched = await this.timings.time('match', () => this.matchedRecords(mine.map(({ message }) => message)));
-    const outcomes = await this.timings.time('apply', () => this.call(() =>
+    const stale = await this.timings.time('versions', () => this.staleCommands(mine.map(({ message }) => message)));
+    const fresh = mine.filter(({ message }) => !stale.has(message.eventId));
+    const matched = await this.timings.time('match', () => this.matchedRecords(fresh.map(({ message }) => message)));
+    const written = await this.timings.time('apply', () => this.call(() =>
       this.target.apply(
-        mine.map(({ message }) => ({
+        fresh.map(({ message }) => ({
           commandId: message.eventId,
           entityId: message.data.entityId,
           recordId: message.data.recordId,
           operation: message.data.operation,
           version: message.data.version,
           fields: message.data.fields,
-          matchedRecordId: matched.get(`${message.tenantId}\u0000${message.data.entityId.toLowerCase()}`) ?? null,
+          matchedRecordId: matched.links.get(entityKey(message)) ?? null,
+          matchBy: matched.keys.get(entityKey(message)) ?? null,
         })),
       ),
     ));
+    const byCommand = new Map(fresh.map(({ message }, index) => [message.eventId, written[index]]));
+    const outcomes = mine.map(({ message }) => stale.get(message.eventId) ?? byCommand.get(message.eventId));
+    if (this.options.guardVersions) await this.timings.time('versions', () => this.recordVersions(mine.map(({ message }) => message), outcomes));
 
     await this.timings.time('link', () => this.linkCreatedRecords(mine.map(({ message }) => message), outcomes));
     const results: MessageDraft<'apply.result'>[] = [];
@@ -131,29 +163,74 @@ export class ApplierPipeline {
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
   }
 
-  /** The records this system already has linked to the entities of the batch's creates, by tenant and entity. */
-  private async matchedRecords(commands: MessageOf<'apply.command'>[]): Promise<Map<string, string>> {
-    const creates = new Map<string, Set<string>>();
-    for (const command of commands) {
-      if (command.data.operation !== 'upsert' || command.data.recordId !== null) continue;
-      creates.set(command.tenantId, (creates.get(command.tenantId) ?? new Set()).add(command.data.entityId));
-    }
-    const matched = new Map<string, string>();
-    const identities = new IdentityRepository(this.db);
-    for (const [tenantId, entityIds] of creates) {
-      for (const [entityId, links] of await identities.linksOf(tenantId, [...entityIds])) {
-        const link = links.find((each) => each.systemId === this.systemId);
-        if (link) matched.set(`${tenantId}\u0000${entityId.toLowerCase()}`, link.recordId);
+  /**
+   * With `guardVersions`: the commands no newer than what this applier already wrote for their entity
+   * (a batch redelivered after a crash, or a retry), as stale outcomes by command id.
+   */
+  private async staleCommands(commands: MessageOf<'apply.command'>[]): Promise<Map<string, ApplyOutcome>> {
+    const stale = new Map<string, ApplyOutcome>();
+    if (!this.options.guardVersions || commands.length === 0) return stale;
+    const versions = new AppliedVersionRepository(this.db);
+    for (const [tenantId, tenantCommands] of groupByTenant(commands)) {
+      const newest = await versions.newest(tenantId, this.systemId, [...new Set(tenantCommands.map((command) => command.data.entityId))]);
+      for (const command of tenantCommands) {
+        if (command.data.version > (newest.get(command.data.entityId.toLowerCase()) ?? 0)) continue;
+        stale.set(command.eventId, { commandId: command.eventId, recordId: command.data.recordId, outcome: 'stale', fields: {}, error: null, position: null });
       }
     }
-    return matched;
+    return stale;
+  }
+
+  /** Remembers the versions written, before their results go out (and their offsets are committed). */
+  private async recordVersions(commands: MessageOf<'apply.command'>[], outcomes: Array<ApplyOutcome | undefined>): Promise<void> {
+    const written = commands.filter((_, index) => outcomes[index]?.outcome === 'applied');
+    const entries = written.map((command) => ({ tenantId: command.tenantId, entityId: command.data.entityId, version: command.data.version }));
+    await new AppliedVersionRepository(this.db).record(this.systemId, entries);
+  }
+
+  /**
+   * For the batch's creates, by tenant and entity: the record this system already has linked to the
+   * entity, or else the match key the target may find a record of the entity by. A key counts only
+   * while the registry gives it to this entity (or to none), so a record matched by it is one the
+   * connector would link to the entity too.
+   */
+  private async matchedRecords(commands: MessageOf<'apply.command'>[]): Promise<{ links: Map<string, string>; keys: Map<string, { column: string; value: string }> }> {
+    const creates = new Map<string, MessageOf<'apply.command'>[]>();
+    for (const command of commands) {
+      if (command.data.operation !== 'upsert' || command.data.recordId !== null) continue;
+      creates.set(command.tenantId, [...(creates.get(command.tenantId) ?? []), command]);
+    }
+    const links = new Map<string, string>();
+    const keys = new Map<string, { column: string; value: string }>();
+    const identities = new IdentityRepository(this.db);
+    for (const [tenantId, tenantCreates] of creates) {
+      const entityIds = [...new Set(tenantCreates.map((command) => command.data.entityId))];
+      for (const [entityId, entityLinks] of await identities.linksOf(tenantId, entityIds)) {
+        const link = entityLinks.find((each) => each.systemId === this.systemId);
+        if (link) links.set(`${tenantId}\u0000${entityId.toLowerCase()}`, link.recordId);
+      }
+      const match = this.options.createMatch;
+      if (!match) continue;
+      const keyed = tenantCreates.flatMap((command) => {
+        if (links.has(entityKey(command)) || command.data.entityType !== match.entityType) return [];
+        const key = match.keyOf(command.data.fields);
+        const value = normalizeMatchKey(command.data.fields[match.column]);
+        return key === null || value === null ? [] : [{ command, key, value }];
+      });
+      const owners = await identities.entitiesByMatchKey(tenantId, match.entityType, [...new Set(keyed.map(({ key }) => key))]);
+      for (const { command, key, value } of keyed) {
+        const owner = owners.get(key);
+        if (owner === undefined || owner === command.data.entityId.toLowerCase()) keys.set(entityKey(command), { column: match.column, value });
+      }
+    }
+    return { links, keys };
   }
 
   /**
    * Links records the target created to their entities at once, before their echo can come back
    * through the target's connector, which must find the entity rather than start a new one.
    */
-  private async linkCreatedRecords(commands: MessageOf<'apply.command'>[], outcomes: ApplyOutcome[]): Promise<void> {
+  private async linkCreatedRecords(commands: MessageOf<'apply.command'>[], outcomes: Array<ApplyOutcome | undefined>): Promise<void> {
     const byScope = new Map<string, { tenantId: string; entityType: string; links: { recordId: string; entityId: string }[] }>();
     commands.forEach((command, index) => {
       const outcome = outcomes[index];
@@ -166,6 +243,16 @@ export class ApplierPipeline {
     const identities = new IdentityRepository(this.db);
     for (const { tenantId, entityType, links } of byScope.values()) await identities.relink(tenantId, entityType, this.systemId, links);
   }
+}
+
+function groupByTenant(commands: MessageOf<'apply.command'>[]): Map<string, MessageOf<'apply.command'>[]> {
+  const groups = new Map<string, MessageOf<'apply.command'>[]>();
+  for (const command of commands) groups.set(command.tenantId, [...(groups.get(command.tenantId) ?? []), command]);
+  return groups;
+}
+
+function entityKey(command: MessageOf<'apply.command'>): string {
+  return `${command.tenantId}\u0000${command.data.entityId.toLowerCase()}`;
 }
 
 function deadLetter(

@@ -2,7 +2,9 @@ import type { FieldChange, FieldValue, FieldValues, MessageDraft } from '@tandem
 import type { FieldMapper } from '@tandem/mapping';
 import type { Publisher, TopicNames } from '@tandem/messaging';
 import type { CompiledSync } from '@tandem/reconciliation';
-import { IdentityRepository, normalizeMatchKey, RecordErrorRepository, type SqlClient } from '@tandem/state';
+import { EntityStateRepository, IdentityRepository, RecordErrorRepository, type RecordToResolve, type ResolvedIdentity, type SqlClient } from '@tandem/state';
+import type { StoredEntity } from './reconciler.pipeline';
+import { matchKeyOf } from './match-key.util';
 import { StageTimings } from './stage-timings.util';
 import { systemMapper } from './sync-catalog';
 
@@ -119,12 +121,39 @@ export class ConnectorPipeline {
       const links = [...written].map(([recordId, entityId]) => ({ recordId, entityId }));
       await identities.relink(config.tenantId, config.entityType, this.systemId, links);
     }
-    return identities.resolve(
-      config.tenantId,
-      config.entityType,
-      this.systemId,
-      relevant.map(({ change, after, before }) => ({ recordId: change.recordId, matchKey: matchKey(config.matchOn, after ?? before) })),
-    );
+    const records = relevant.map(({ change, after, before }) => ({ recordId: change.recordId, matchKey: matchKeyOf(config.matchOn, after ?? before) }));
+    const resolved = await identities.resolve(config.tenantId, config.entityType, this.systemId, records);
+    return this.adoptTandemCreates(identities, records, resolved);
+  }
+
+  /**
+   * A record that started a new entity although its match key belongs to an entity Tandem is creating
+   * a record for in this system (it has none there and a write on its way, or was told this record is
+   * its own) is that create, seen before the applier could link it: sources that cannot tell Tandem's
+   * writes see them at once. It joins that entity instead of duplicating it everywhere.
+   */
+  private async adoptTandemCreates(
+    identities: IdentityRepository,
+    records: RecordToResolve[],
+    resolved: Map<string, ResolvedIdentity>,
+  ): Promise<Map<string, ResolvedIdentity>> {
+    const { tenantId, entityType } = this.sync.config;
+    const started = records.filter(({ recordId, matchKey }) => matchKey !== null && resolved.get(recordId)?.created === true);
+    if (started.length === 0) return resolved;
+    const owners = await identities.entitiesByMatchKey(tenantId, entityType, [...new Set(started.map(({ matchKey }) => matchKey!))]);
+    const candidates = started.flatMap(({ recordId, matchKey }) => {
+      const owner = owners.get(matchKey!);
+      return owner !== undefined && owner !== resolved.get(recordId)?.entityId.toLowerCase() ? [{ recordId, entityId: owner }] : [];
+    });
+    if (candidates.length === 0) return resolved;
+    const states = await new EntityStateRepository<StoredEntity>(this.db).loadMany(tenantId, [...new Set(candidates.map(({ entityId }) => entityId))]);
+    const adopted = candidates.filter(({ recordId, entityId }) => {
+      const system = states.get(entityId)?.state.entity.systems[this.systemId];
+      return system !== undefined && (system.recordId === recordId || (system.recordId === null && system.pending.some((write) => !write.deletes)));
+    });
+    await identities.relink(tenantId, entityType, this.systemId, adopted);
+    for (const { recordId, entityId } of adopted) resolved.set(recordId, { entityId, created: false, matched: true });
+    return resolved;
   }
 
   private toCanonical(row: Record<string, unknown>, change: RecordChange, errors: Parameters<RecordErrorRepository['record']>[0]): FieldValues {
@@ -159,12 +188,6 @@ function changedFields(operation: RecordChange['operation'], before: FieldValues
     }
   }
   return fields;
-}
-
-function matchKey(matchOn: readonly string[], record: FieldValues | null): string | null {
-  if (!record) return null;
-  const parts = matchOn.map((field) => normalizeMatchKey(record[field]));
-  return parts.every((part) => part !== null) ? parts.join('|') : null;
 }
 
 /** Database values as canonical scalars: dates as ISO text, structures as JSON text. */

@@ -1,7 +1,7 @@
-export { SyncCatalog, compileSync, systemMapper, type SyncConfigSource } from './sync-catalog';
+export { SyncCatalog, compileSync, createMatchFor, systemMapper, type SyncConfigSource } from './sync-catalog';
 export { ReconcilerPipeline, type ReconcilerStats, type StoredEntity } from './reconciler.pipeline';
 export { ConnectorPipeline, type ConnectorStats, type RecordChange, type RecordChangeSource } from './connector.pipeline';
-export { ApplierPipeline, type ApplierStats, type ApplyInput, type ApplyOutcome, type ApplyTarget, type TargetCall } from './applier.pipeline';
+export { ApplierPipeline, type ApplierPipelineOptions, type ApplierStats, type ApplyInput, type ApplyOutcome, type ApplyTarget, type CreateMatch, type TargetCall } from './applier.pipeline';
 export { ConflictResolver, ConflictResolutionError, type ConflictChoice } from './conflict-resolver.service';
 export { InboxChangeSource, type FetchedRecord, type InboxChangeSourceOptions, type RecordFetcher } from './inbox-change-source';
 export { CoalescingApplyTarget, type CoalescingOptions } from './coalescing-apply-target';

@@ -3,6 +3,8 @@ import { FieldMapper } from '@tandem/mapping';
 import { CompiledSync, type SystemMapper } from '@tandem/reconciliation';
 import { SyncConfigRepository, type SqlClient } from '@tandem/state';
 import { SyncConfigSchema, type LinkedSystem, type SyncConfig } from '@tandem/sync-config';
+import type { CreateMatch } from './applier.pipeline';
+import { matchKeyOf } from './match-key.util';
 
 /** Where sync configurations come from (the configuration table, or a file in tests and demos). */
 export interface SyncConfigSource {
@@ -64,6 +66,21 @@ export function systemMapper(config: SyncConfig, system: LinkedSystem): SystemMa
     nativeFieldsAffectedBy: (fields) => mapper.nativeFieldsAffectedBy(fields),
     canonicalFieldsAffectedBy: (fields) => mapper.canonicalFieldsAffectedBy(fields),
   };
+}
+
+/**
+ * How a system's applier can recognise a record a person entered there for an entity being created:
+ * the one native column that carries the sync's match key. Null when the key spans several fields
+ * or no single column holds it.
+ */
+export function createMatchFor(config: SyncConfig, system: LinkedSystem): CreateMatch | null {
+  const [field, ...others] = config.matchOn;
+  if (field === undefined || others.length > 0) return null;
+  const { mapper, toCanonical } = systemMapper(config, system);
+  const columns = mapper.nativeFieldsAffectedBy([field]);
+  const column = columns[0];
+  if (column === undefined || columns.length > 1 || mapper.canonicalFieldsAffectedBy([column]).length !== 1) return null;
+  return { entityType: config.entityType, column, keyOf: (fields) => matchKeyOf(config.matchOn, toCanonical(fields)) };
 }
 
 function entityTypeKey(tenantId: string, entityType: string): string {

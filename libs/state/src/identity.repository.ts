@@ -92,6 +92,17 @@ export class IdentityRepository {
     });
   }
 
+  /** The entity each normalized match key is registered to; keys no record has registered are absent. */
+  async entitiesByMatchKey(tenantId: string, entityType: string, keys: string[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    const { rows } = await this.client.query<{ match_key: string; entity_id: string }>(
+      `SELECT match_key, entity_id::text FROM tandem_match_keys
+       WHERE tenant_id = $1 AND entity_type = $2 AND match_key = ANY($3::text[])`,
+      [tenantId, entityType, keys],
+    );
+    return new Map(rows.map((row) => [row.match_key, row.entity_id.toLowerCase()]));
+  }
+
   /** The record that stands for the entity in one system, or null when it has none there yet. */
   async recordIdFor(tenantId: string, entityType: string, systemId: string, entityId: string): Promise<string | null> {
     const { rows } = await this.client.query<{ record_id: string }>(

@@ -34,3 +34,4 @@ export { CheckpointRepository, type Checkpoint } from './checkpoint.repository';
 export { SyncLogRepository, type StoredSyncLogEntry, type SyncLogEntry } from './sync-log.repository';
 export { SourceInboxRepository, type SourceNotice, type SourceNoticeKind, type StoredSourceNotice } from './source-inbox.repository';
 export { SourceRecordRepository, type SourceRecord } from './source-record.repository';
+export { AppliedVersionRepository, type AppliedVersion } from './applied-version.repository';

@@ -5,6 +5,7 @@ import { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
 import { isStateError, StateErrorCode } from './state.error';
 
 const TABLES = [
+  'tandem_applied_versions',
   'tandem_conflicts',
   'tandem_connector_checkpoints',
   'tandem_entities',

@@ -140,7 +140,20 @@ CREATE TABLE tandem_source_records (
 );
 `;
 
+const appliedVersions = `
+-- The newest command version each applier wrote per entity, for targets that cannot record it with
+-- the write (an API): a redelivered older command is stale instead of undoing newer edits there.
+CREATE TABLE tandem_applied_versions (
+  tenant_id text NOT NULL,
+  system_id text NOT NULL,
+  entity_id uuid NOT NULL,
+  version bigint NOT NULL,
+  PRIMARY KEY (tenant_id, system_id, entity_id)
+);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
+  { id: '003_applied_versions', sql: appliedVersions },
 ];

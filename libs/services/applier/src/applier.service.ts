@@ -1,7 +1,7 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { describeIssues } from '@tandem/contracts';
 import { MessageConsumer, topicSpecs } from '@tandem/messaging';
-import { ApplierPipeline, SyncCatalog, type TargetCall } from '@tandem/pipeline';
+import { ApplierPipeline, createMatchFor, SyncCatalog, type TargetCall } from '@tandem/pipeline';
 import { HubSpotSettingsSchema } from '@tandem/hubspot-system';
 import { PostgresTableSchema } from '@tandem/postgres-system';
 import { retry, TargetBreaker } from '@tandem/resilience';
@@ -34,8 +34,9 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     const systemId = config.SYSTEM_ID;
     const catalog = SyncCatalog.fromDatabase(this.platform.db);
     await catalog.refresh();
-    const system = catalog.linkedSystem(systemId)?.system;
-    if (!system) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}"`]);
+    const linked = catalog.linkedSystem(systemId);
+    if (!linked) throw new ConfigError('applier', [`SYSTEM_ID: no sync configuration links system "${systemId}"`]);
+    const { system } = linked;
     const missing = missingForKind(config, system.kind, APPLIER_KIND_REQUIREMENTS);
     if (missing.length > 0) throw new ConfigError('applier', missing);
     const connection = await this.openTarget(system);
@@ -81,7 +82,10 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
           isRetryable: (error) => connection.isTransient(error),
         }),
       );
-    const pipeline = new ApplierPipeline(this.platform.db, systemId, target, call, this.platform.publisher, this.platform.topics, `applier-${systemId}`);
+    const pipeline = new ApplierPipeline(this.platform.db, systemId, target, call, this.platform.publisher, this.platform.topics, `applier-${systemId}`, {
+      createMatch: createMatchFor(linked.sync.config, system),
+      guardVersions: !connection.keepsVersions,
+    });
     this.consumer = new MessageConsumer({
       consumer,
       publisher: this.platform.publisher,

@@ -174,6 +174,20 @@ describe('HubSpotApplier', () => {
     expect(outcomes[1]!.recordId).not.toBe('4');
   });
 
+  it('creates the contact again when a command names none after one that named the contact archived here', async () => {
+    const { hubspot, applier } = setup();
+    const entityId = randomUUID();
+    // The person archived contact 5 while an update of it was queued; the restore sends the whole record.
+    const outcomes = await applier.apply([
+      command({ entityId, recordId: '5', version: 6, fields: { lastname: 'Ng' } }),
+      command({ entityId, version: 7, fields: { email: 'back@x.com', firstname: 'Bea', lastname: 'Ng' } }),
+    ]);
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['upsert']);
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['applied', 'applied']);
+    const created = hubspot.contacts.get(outcomes[1]!.recordId!);
+    expect(created?.properties).toMatchObject({ email: 'back@x.com', firstname: 'Bea', lastname: 'Ng' });
+  });
+
   it('isolates an invalid email in a batch refused whole, so the others still apply', async () => {
     const { hubspot, applier } = setup();
     const commands = Array.from({ length: 10 }, (_, index) => command({ fields: { email: index === 6 ? 'not-an-email' : `ok${index}@x.com` } }));

@@ -213,7 +213,11 @@ function planEntity(commands: HubSpotApplyInput[], outcomes: Map<HubSpotApplyInp
   const deletes = lastDelete === -1 ? [] : live.slice(0, lastDelete + 1);
   const upserts = live.slice(lastDelete + 1);
   const deletedRecordId = [...deletes].reverse().find((command) => command.recordId !== null)?.recordId ?? null;
-  const targetRecordId = [...upserts].reverse().find((command) => command.recordId !== null)?.recordId ?? null;
+  // A command naming no contact after one that named it: the reconciler learned that contact is gone
+  // (archived here) and sends the whole record to be created again.
+  const lastNamed = upserts.map((command) => command.recordId !== null).lastIndexOf(true);
+  const recreates = lastNamed !== -1 && upserts.slice(lastNamed + 1).some((command) => command.recordId === null);
+  const targetRecordId = recreates ? null : (upserts[lastNamed]?.recordId ?? null);
 
   let write: EntityWrite | null = null;
   if (upserts.length > 0) {
@@ -221,7 +225,7 @@ function planEntity(commands: HubSpotApplyInput[], outcomes: Map<HubSpotApplyInp
     for (const command of upserts) Object.assign(properties, toProperties(command.fields));
     const email = typeof properties['email'] === 'string' ? properties['email'].trim() : '';
     // Before a delete the contact's id carries on; after one, only an upsert naming an id updates.
-    const recordId = targetRecordId ?? (lastDelete === -1 ? knownRecordId : null);
+    const recordId = targetRecordId ?? (lastDelete === -1 && !recreates ? knownRecordId : null);
     write =
       recordId !== null
         ? { kind: 'update', key: recordId, properties, commands: upserts }

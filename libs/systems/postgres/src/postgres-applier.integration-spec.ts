@@ -97,6 +97,33 @@ describe('PostgresApplier', () => {
     ]);
   });
 
+  it('writes a create to a row a person entered with its match key, never to a row Tandem wrote', async () => {
+    const { pool, applier } = await setup();
+    const [entityId, otherId, laterId] = [randomUUID(), randomUUID(), randomUUID()];
+    await applier.apply([command({ entityId: otherId, fields: { email: 'bob@example.com', name: 'Bob' } })]);
+    // Entered here while this table's connector was not reading: nothing links it to the entity yet.
+    await pool.query(`INSERT INTO contacts (email, name) VALUES ('  Ada@Example.COM ', 'Ada')`);
+
+    const [matched, notTandems] = await applier.apply([
+      command({ entityId, fields: { email: 'ada@example.com', name: 'Ada L' }, matchBy: { column: 'email', value: 'ada@example.com' } }),
+      command({ entityId: laterId, fields: { email: 'bob2@example.com', name: 'Bob' }, matchBy: { column: 'name', value: 'bob' } }),
+    ]);
+
+    expect(matched).toMatchObject({ outcome: 'applied', recordId: '2', fields: { email: 'ada@example.com', name: 'Ada L' } });
+    expect(notTandems).toMatchObject({ outcome: 'applied', recordId: '3' });
+    expect((await rows(pool)).map((row) => [row['id'], row['email'], row['name']])).toEqual([
+      ['1', 'bob@example.com', 'Bob'],
+      ['2', 'ada@example.com', 'Ada L'],
+      ['3', 'bob2@example.com', 'Bob'],
+    ]);
+    const applied = await pool.query('SELECT entity_id::text, record_id FROM tandem.applied ORDER BY record_id');
+    expect(applied.rows).toEqual([
+      { entity_id: otherId, record_id: '1' },
+      { entity_id: entityId, record_id: '2' },
+      { entity_id: laterId, record_id: '3' },
+    ]);
+  });
+
   it('updates the record named by the command', async () => {
     const { pool, applier } = await setup();
     await pool.query(`INSERT INTO contacts (email, name) VALUES ('grace@example.com', 'G')`);

@@ -11,7 +11,7 @@ import {
 import { connectClient, releaseAfterFailure, releaseClient, runQuery, withTransaction } from './pg-client.util';
 import { classifyPostgresFailure, sqlStateCode, toPostgresSystemError } from './postgres-failure.util';
 import type { PostgresTable, PostgresTableInput } from './postgres-table.schema';
-import { quoteLiteral, tableKey } from './sql-identifier.util';
+import { quotedTableName, quoteIdentifier, quoteLiteral, tableKey } from './sql-identifier.util';
 import { parseTableConfig } from './table-config.util';
 import { readTableColumns } from './table-columns.util';
 import { prepareTandemSchema, retryOnContention } from './tandem-schema.util';
@@ -24,6 +24,12 @@ export type ApplyCommandInput = Pick<ApplyCommand['data'], 'entityId' | 'recordI
    * since the create was decided). It is updated instead, or the row inserted when it is gone.
    */
   matchedRecordId?: string | null;
+  /**
+   * For a create with no record linked here: the column carrying the sync's match key and the
+   * normalized key. A row holding it that Tandem did not write (a person entered the same contact
+   * while this table's changes were not read yet) is updated instead of inserting a second one.
+   */
+  matchBy?: { column: string; value: string } | null;
 };
 
 /** Why a single command failed without a SQLSTATE; SQL failures use the condition name instead. */
@@ -131,8 +137,9 @@ export class PostgresApplier {
    * in input order. Throws a retryable `PostgresSystemError` (nothing committed) when the connection
    * fails or the server aborts the transaction for contention.
    */
-  async apply(commands: readonly ApplyCommandInput[]): Promise<ApplyOutcome[]> {
-    if (commands.length === 0) return [];
+  async apply(input: readonly ApplyCommandInput[]): Promise<ApplyOutcome[]> {
+    if (input.length === 0) return [];
+    let commands = input;
     const columns = this.columns ?? (await this.loadColumns());
     const rejections = commands.map((command) => validateCommand(command, columns));
     const entityIds = [
@@ -143,6 +150,13 @@ export class PostgresApplier {
     try {
       await runQuery(client, doing, 'BEGIN');
       const entities = await this.lockEntities(client, entityIds, doing);
+      const unlinked = await this.findUnlinkedRecords(client, commands, rejections, entities, columns, doing);
+      if (unlinked.size > 0) {
+        commands = commands.map((command) => {
+          const recordId = unlinked.get(command.entityId.toLowerCase());
+          return recordId === undefined || command.recordId !== null ? command : { ...command, matchedRecordId: recordId };
+        });
+      }
       const savepoint = new CommandSavepoint(client);
       const outcomes: Array<ApplyOutcome | undefined> = rejections.map((rejection) => rejection ?? undefined);
       for (const round of rounds(commands, outcomes)) {
@@ -177,6 +191,56 @@ export class PostgresApplier {
       await releaseAfterFailure(client);
       throw error;
     }
+  }
+
+  /**
+   * Rows the batch's creates should write to instead of inserting: per entity never written here, a
+   * row holding the create's match key that no entity's write made (a person's own row). One row
+   * goes to one entity; the oldest is taken.
+   */
+  private async findUnlinkedRecords(
+    client: PoolClient,
+    commands: readonly ApplyCommandInput[],
+    rejections: ReadonlyArray<ApplyOutcome | null>,
+    entities: Map<string, EntityState>,
+    columns: ReadonlySet<string>,
+    doing: string,
+  ): Promise<Map<string, string>> {
+    const wanted = new Map<string, { column: string; value: string }>();
+    commands.forEach((command, index) => {
+      const entityId = command.entityId.toLowerCase();
+      const { matchBy } = command;
+      if (rejections[index] !== null || command.operation !== 'upsert' || command.recordId !== null || command.matchedRecordId) return;
+      if (!matchBy || !columns.has(matchBy.column) || entities.has(entityId)) return;
+      wanted.set(entityId, matchBy);
+    });
+    const found = new Map<string, string>();
+    const byColumn = new Map<string, Map<string, string>>();
+    for (const [entityId, { column, value }] of wanted) {
+      const values = byColumn.get(column) ?? new Map<string, string>();
+      if (!values.has(value)) values.set(value, entityId);
+      byColumn.set(column, values);
+    }
+    const id = quoteIdentifier(this.table.idColumn);
+    const live = this.table.softDeleteColumn === undefined ? '' : `AND t.${quoteIdentifier(this.table.softDeleteColumn)} IS NULL`;
+    for (const [column, values] of byColumn) {
+      const { rows } = await runQuery<{ value: string; record_id: string }>(
+        client,
+        doing,
+        `SELECT DISTINCT ON (m.value) m.value, t.${id}::text AS record_id
+           FROM unnest($1::text[]) AS m(value)
+           JOIN ${quotedTableName(this.table)} AS t
+             ON lower(btrim(regexp_replace(t.${quoteIdentifier(column)}::text, '\\s+', ' ', 'g'))) = m.value
+          WHERE NOT EXISTS (SELECT 1 FROM tandem.applied a WHERE a.table_name = $2 AND a.record_id = t.${id}::text) ${live}
+          ORDER BY m.value, t.${id}`,
+        [[...values.keys()], this.key],
+      );
+      for (const row of rows) {
+        const entityId = values.get(row.value);
+        if (entityId !== undefined) found.set(entityId, row.record_id);
+      }
+    }
+    return found;
   }
 
   private requiredColumns(): string[] {

@@ -8,6 +8,11 @@ export interface TargetConnection {
    * consumer works all its partitions at once rather than APPLIER_CONCURRENCY of them.
    */
   sharesCalls: boolean;
+  /**
+   * The target records each entity's applied version with the write itself and answers older
+   * commands as stale; for the others the pipeline keeps that version.
+   */
+  keepsVersions: boolean;
   /** A cheap call that succeeds when the target answers again. */
   probe(): Promise<unknown>;
   /** Whether a failure says the target is unwell (counts toward opening the breaker and is retried). */

@@ -1,0 +1,101 @@
+import { Publisher, topicNames, type TopicRecords } from '@tandem/messaging';
+import { emptyEntityState, emptySystemState, type EntityState } from '@tandem/reconciliation';
+import { createPgSqlClient, EntityStateRepository, IdentityRepository, migrate, type PgSqlClient } from '@tandem/state';
+import { SyncConfigSchema } from '@tandem/sync-config';
+import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { randomUUID } from 'node:crypto';
+import { ConnectorPipeline, type RecordChange, type RecordChangeSource } from './connector.pipeline';
+import type { StoredEntity } from './reconciler.pipeline';
+import { compileSync } from './sync-catalog';
+
+/** A source that cannot tell Tandem's writes from anyone's, like an API read through webhooks. */
+class ListSource implements RecordChangeSource {
+  constructor(private changes: RecordChange[]) {}
+
+  async readBatch(limit: number): Promise<RecordChange[]> {
+    return this.changes.slice(0, limit);
+  }
+
+  async acknowledge(changes: readonly RecordChange[]): Promise<void> {
+    this.changes = this.changes.filter((change) => !changes.includes(change));
+  }
+
+  async waitForChanges(): Promise<void> {}
+}
+
+const inserted = (recordId: string, email: string): RecordChange => ({
+  sequence: '1',
+  operation: 'insert',
+  recordId,
+  before: null,
+  after: { email, name: 'Ann' },
+  changedAt: new Date(),
+});
+
+describe('ConnectorPipeline', () => {
+  let db: TempDatabase;
+  let client: PgSqlClient;
+
+  beforeAll(async () => {
+    db = await createTempDatabase('pipeline_connector');
+    client = createPgSqlClient(db.url);
+    await migrate(client);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await db.drop();
+  });
+
+  it('takes a new record for the create Tandem has on its way to the entity owning its key, not for a new entity', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = compileSync(
+      SyncConfigSchema.parse({
+        id: 'contacts',
+        tenantId,
+        entityType: 'contact',
+        systems: ['crm', 'hubspot'].map((id) => ({
+          id,
+          kind: 'postgres',
+          mapping: [
+            { kind: 'field', native: 'email', canonical: 'email' },
+            { kind: 'field', native: 'name', canonical: 'first_name' },
+          ],
+        })),
+      }),
+    );
+    const identities = new IdentityRepository(client);
+    const [recreating, settled] = [randomUUID(), randomUUID()];
+    // Both entities came from the CRM and had a record here; the first one's was archived and is
+    // being re-created by Tandem, the second one's is still there.
+    await client.query(
+      `INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'ann@example.com', $2), ($1, 'contact', 'bo@example.com', $3)`,
+      [tenantId, recreating, settled],
+    );
+    await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId: recreating }, { recordId: 'h-2', entityId: settled }]);
+    const state = (entityId: string, recordId: string | null): EntityState => {
+      const entity = emptyEntityState(tenantId, 'contact', entityId);
+      const system = { ...emptySystemState(), recordId };
+      if (recordId === null) system.pending.push({ commandId: 'c>hubspot', version: 3, sent: { email: 'ann@example.com' }, fieldVersions: {}, deletes: false });
+      entity.systems['hubspot'] = system;
+      return entity;
+    };
+    await new EntityStateRepository<StoredEntity>(client).saveMany(
+      [state(recreating, null), state(settled, 'h-2')].map((entity) => ({
+        tenantId, entityId: entity.entityId, entityType: 'contact', version: 3, deleted: false, state: { entity, inboxOffset: null }, expectedRev: null,
+      })),
+    );
+    const sent: TopicRecords[] = [];
+    const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+
+    await connector.pump(new ListSource([inserted('h-3', 'Ann@example.com'), inserted('h-4', 'bo@example.com')]), 10);
+
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string } }));
+    const entityOf = new Map(published.map(({ data }) => [data.recordId, data.entityId]));
+    expect(entityOf.get('h-3')).toBe(recreating);
+    expect(entityOf.get('h-4')).not.toBe(settled);
+    const links = await identities.linksOf(tenantId, [recreating, settled]);
+    expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
+    expect(links.get(settled)?.map((link) => link.recordId)).toEqual(['h-2']);
+  });
+});

@@ -1,0 +1,46 @@
+import type { SqlClient } from './sql-client.interface';
+import { toSafeNumber } from './sql-value.util';
+
+export interface AppliedVersion {
+  tenantId: string;
+  entityId: string;
+  version: number;
+}
+
+/**
+ * The newest command version an applier wrote per entity, for targets that cannot keep it with the
+ * write itself (an API): a redelivered older command is then known as stale rather than written
+ * over newer edits.
+ */
+export class AppliedVersionRepository {
+  constructor(private readonly client: SqlClient) {}
+
+  /** Per entity id (lower-case), the newest version written to the system; unknown entities are absent. */
+  async newest(tenantId: string, systemId: string, entityIds: string[]): Promise<Map<string, number>> {
+    if (entityIds.length === 0) return new Map();
+    const { rows } = await this.client.query<{ entity_id: string; version: string }>(
+      `SELECT entity_id::text, version FROM tandem_applied_versions
+       WHERE tenant_id = $1 AND system_id = $2 AND entity_id = ANY($3::uuid[])`,
+      [tenantId, systemId, entityIds],
+    );
+    return new Map(rows.map((row) => [row.entity_id.toLowerCase(), toSafeNumber(row.version)]));
+  }
+
+  /** Raises each entity's newest version; a lower one never replaces a higher one. */
+  async record(systemId: string, versions: AppliedVersion[]): Promise<void> {
+    if (versions.length === 0) return;
+    const newest = new Map<string, AppliedVersion>();
+    for (const entry of versions) {
+      const key = `${entry.tenantId}\u0000${entry.entityId.toLowerCase()}`;
+      if ((newest.get(key)?.version ?? 0) < entry.version) newest.set(key, entry);
+    }
+    // Sorted so that two appliers writing overlapping batches take their row locks in one order.
+    const rows = [...newest.values()].sort((a, b) => (a.tenantId + a.entityId < b.tenantId + b.entityId ? -1 : 1));
+    await this.client.query(
+      `INSERT INTO tandem_applied_versions AS v (tenant_id, system_id, entity_id, version)
+       SELECT n.tenant_id, $1, n.entity_id, n.version FROM unnest($2::text[], $3::uuid[], $4::bigint[]) AS n(tenant_id, entity_id, version)
+       ON CONFLICT (tenant_id, system_id, entity_id) DO UPDATE SET version = GREATEST(v.version, excluded.version)`,
+      [systemId, rows.map((row) => row.tenantId), rows.map((row) => row.entityId), rows.map((row) => row.version)],
+    );
+  }
+}
