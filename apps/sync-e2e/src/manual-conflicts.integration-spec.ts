@@ -49,15 +49,20 @@ describe('conflicts that wait for a person', () => {
       ['crm', 'from-crm'],
       ['customer', 'from-customer'],
     ]);
-    // The first edit to arrive was not yet a conflict and may have reached the other side; from the
-    // moment the conflict is pending, Tandem writes neither side's phone.
+    // The first edit to arrive was not yet a conflict and may have reached the other side. Commands
+    // to one entity land in order, so once a later edit has arrived, that write has landed too.
+    const lastNameBecomes = async (lastName: string) => {
+      await crm.query(`UPDATE contacts SET full_name = $1 WHERE email = 'mo@example.com'`, [`Mo ${lastName}`]);
+      await eventually(async () =>
+        expect((await customer.query(`SELECT last_name FROM contacts WHERE email_address = 'mo@example.com'`)).rows).toEqual([{ last_name: lastName }]),
+      );
+    };
+    await lastNameBecomes('Other');
     const held = await phones('mo@example.com');
     expect(['from-crm', 'from-customer']).toContain(held.crm);
     expect(['from-crm', 'from-customer']).toContain(held.customer);
-    await crm.query(`UPDATE contacts SET full_name = 'Mo Other' WHERE email = 'mo@example.com'`);
-    await eventually(async () =>
-      expect((await customer.query(`SELECT last_name FROM contacts WHERE email_address = 'mo@example.com'`)).rows).toEqual([{ last_name: 'Other' }]),
-    );
+    // From the moment the conflict is pending, Tandem writes neither side's phone.
+    await lastNameBecomes('Third');
     expect(await phones('mo@example.com')).toEqual(held);
 
     await harness.conflicts.resolve(pending!.conflictId, { kind: 'side', system: 'customer' }, 'lena');
