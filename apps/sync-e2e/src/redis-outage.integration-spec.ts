@@ -44,4 +44,24 @@ describe('Redis down while changes keep coming', () => {
     const { rows: duplicates } = await customer.query(`SELECT email_address FROM contacts GROUP BY email_address HAVING count(*) > 1`);
     expect(duplicates).toEqual([]);
   });
+
+  it('starts services while Redis is down: those that need it wait unready, the rest run', async () => {
+    await relay.cut();
+    const connector = stack.connectors.get('crm')!;
+    const others = [stack.reconciler, stack.appliers.get('customer')!];
+    await Promise.all([connector, ...others].map((service) => service.kill()));
+
+    // Neither the reconciler nor a PostgreSQL applier uses Redis: both start and are ready without it.
+    await Promise.all(others.map((service) => service.start()));
+    const connectorStarted = connector.start();
+    await eventually(async () => {
+      const health = (await connector.health()) as { checks?: Record<string, { status: string }> };
+      expect(health.checks?.['coordination']?.status).toBe('unavailable');
+    });
+    await crm.query(`INSERT INTO contacts (full_name, email, phone) VALUES ('Without Redis', 'without@example.com', '3')`);
+
+    await relay.restore();
+    await connectorStarted;
+    await eventually(async () => expect((await customer.query(`SELECT 1 FROM contacts WHERE phone = '3'`)).rowCount).toBe(1), { timeoutMs: 30_000 });
+  });
 });

@@ -7,5 +7,7 @@ export interface Coordination {
   readonly lease: Lease;
   readonly dedupe: DedupeWindow;
   readonly rateLimiter: RateLimiter;
+  /** Rejects as `unavailable` while the shared store cannot be reached. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

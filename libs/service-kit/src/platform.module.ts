@@ -22,21 +22,42 @@ export interface Infrastructure {
   coordination: Coordination | null;
 }
 
+/** Infrastructure whose coordination is opened by the first service that asks for it. */
+interface LazyInfrastructure extends Omit<Infrastructure, 'coordination'> {
+  coordination(): Promise<Coordination | null>;
+}
+
 /** Everything a service shares, as one injectable, so each service does not list every token. */
 export class ServicePlatform<E extends PlatformEnv = PlatformEnv> {
+  private coordinationChecked = false;
+
   constructor(
     readonly config: E,
     readonly db: SqlClient,
     readonly broker: Broker,
-    readonly coordination: Coordination | null,
+    private readonly openCoordination: () => Promise<Coordination | null>,
     readonly publisher: Publisher,
     readonly topics: TopicNames,
     readonly logger: Logger,
     readonly health: HealthService,
   ) {}
+
+  /**
+   * Leases, dedupe and rate limits shared by replicas; null when no Redis is configured. Only a
+   * service that uses them connects Redis and is unready while it is down (a PostgreSQL applier
+   * never needs it).
+   */
+  async useCoordination(): Promise<Coordination | null> {
+    const coordination = await this.openCoordination();
+    if (coordination && !this.coordinationChecked) {
+      this.coordinationChecked = true;
+      this.health.register({ name: 'coordination', check: () => coordination.ping() });
+    }
+    return coordination;
+  }
 }
 
-interface OwnedInfrastructure extends Infrastructure {
+interface OwnedInfrastructure extends LazyInfrastructure {
   /** Closes what this service opened; nothing when the infrastructure was shared with it. */
   close(): Promise<void>;
 }
@@ -50,14 +71,20 @@ async function connectInfrastructure(service: string, config: PlatformEnv, logge
   const applied = await migrate(db);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
   const broker = new KafkaBroker({ clientId: service, brokers: config.KAFKA_BROKERS, logger: contextLogger(logger) });
-  const coordination = config.REDIS_URL ? await createRedisCoordination(config.REDIS_URL) : null;
+  let coordination: Promise<Coordination> | null = null;
   return {
     db,
     broker,
-    coordination,
+    coordination: () => {
+      if (!config.REDIS_URL) return Promise.resolve(null);
+      coordination ??= createRedisCoordination(config.REDIS_URL, {
+        onConnectionError: (error) => logger.warn({ error: error.message }, 'Redis unreachable; retrying'),
+      });
+      return coordination;
+    },
     close: async () => {
       await broker.close();
-      await coordination?.close();
+      await (await coordination)?.close();
       await pool.end();
     },
   };
@@ -94,7 +121,9 @@ export class PlatformModule {
         {
           provide: INFRASTRUCTURE,
           useFactory: (): Promise<OwnedInfrastructure> | OwnedInfrastructure =>
-            shared ? { ...shared, close: async () => undefined } : connectInfrastructure(service, config, logger),
+                        shared
+              ? { ...shared, coordination: async () => shared.coordination, close: async () => undefined }
+              : connectInfrastructure(service, config, logger),
         },
         {
           provide: PUBLISHER,

@@ -9,6 +9,7 @@ export function createMemoryCoordination(): Coordination {
     lease: new MemoryLease(),
     dedupe: new MemoryDedupeWindow(),
     rateLimiter: new MemoryRateLimiter(),
+    ping: async () => undefined,
     close: async () => undefined,
   };
 }

@@ -17,12 +17,14 @@ export interface RedisCoordinationOptions {
 export const DEFAULT_KEY_PREFIX = 'tandem:';
 
 /**
- * Connects, failing with `unavailable` if Redis cannot be reached. Commands never queue or resend:
- * while Redis is down they reject at once (or after the command timeout) as `unavailable`. Nothing
- * is lost that way, because callers only proceed on success; a queued command, by contrast, could
+ * A client that keeps reconnecting, so a service starts while Redis is down and pauses only where it
+ * needs Redis. Resolves once the first attempt has settled, so a reachable Redis takes the first
+ * command. Commands never queue or resend: until the
+ * connection is up they reject at once (or after the command timeout) as `unavailable`. Nothing is
+ * lost that way, because callers only proceed on success; a queued command, by contrast, could
  * take effect long after its caller gave up on it.
  */
-export async function connectRedis(url: string, options: RedisCoordinationOptions): Promise<Redis> {
+export async function openRedis(url: string, options: RedisCoordinationOptions): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -34,13 +36,10 @@ export async function connectRedis(url: string, options: RedisCoordinationOption
     // On disconnect ioredis waits this long for the socket to close, even one that never opened.
     disconnectTimeout: 200,
   });
-  if (options.onConnectionError) redis.on('error', options.onConnectionError);
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new CoordinationError(CoordinationErrorCode.Unavailable, 'cannot connect to Redis', { cause: error });
-  }
+  // Without a listener ioredis prints every failed reconnection to the console.
+  redis.on('error', options.onConnectionError ?? (() => undefined));
+  // A failed first attempt is retried by the retry strategy like any later one.
+  await redis.connect().catch(() => undefined);
   return redis;
 }
 

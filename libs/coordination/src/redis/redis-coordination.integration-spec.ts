@@ -120,18 +120,31 @@ describe('Redis coordination across clients', () => {
 });
 
 describe('Redis coordination when Redis is unreachable', () => {
-  it('fails to start with an unavailable error', async () => {
-    const port = await freePort();
+  it('starts while Redis is down, rejecting operations as unavailable until it comes up', async () => {
+    const keyPrefix = `test:coordination:${uniqueSuffix()}:`;
+    const proxy = await startProxy(await freePort());
+    await proxy.stop();
     const connectionErrors: Error[] = [];
-    const startedAt = Date.now();
-    await expect(
-      createRedisCoordination(`redis://127.0.0.1:${port}`, {
-        connectTimeoutMs: 200,
-        onConnectionError: (error) => connectionErrors.push(error),
-      }),
-    ).rejects.toMatchObject({ code: CoordinationErrorCode.Unavailable });
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
-    expect(connectionErrors).toEqual([expect.objectContaining({ code: 'ECONNREFUSED' })]);
+    const coordination = await createRedisCoordination(`redis://127.0.0.1:${proxy.port}`, {
+      keyPrefix,
+      connectTimeoutMs: 200,
+      onConnectionError: (error) => connectionErrors.push(error),
+    });
+    try {
+      const startedAt = Date.now();
+      await expect(coordination.ping()).rejects.toMatchObject({ code: CoordinationErrorCode.Unavailable });
+      await expect(coordination.dedupe.claim(['early'], 60_000)).rejects.toMatchObject({ code: CoordinationErrorCode.Unavailable });
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
+      await eventually(() => expect(connectionErrors).toContainEqual(expect.objectContaining({ code: 'ECONNREFUSED' })));
+
+      await proxy.start();
+      await eventually(async () => expect(await coordination.dedupe.claim(['after'], 60_000)).toEqual([true]));
+      await expect(coordination.ping()).resolves.toBeUndefined();
+    } finally {
+      await coordination.close();
+      await proxy.stop();
+      await deleteKeys(keyPrefix);
+    }
   });
 
   it('rejects operations quickly while the connection is down and recovers afterwards', async () => {

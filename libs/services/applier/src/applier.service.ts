@@ -100,7 +100,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async openTarget(system: LinkedSystem): Promise<TargetConnection> {
-    const { config, logger, coordination } = this.platform;
+    const { config, logger } = this.platform;
     const problem = (detail: string) => new ConfigError('applier', [`sync settings of system "${system.id}": ${detail}`]);
     switch (system.kind) {
       case 'postgres': {
@@ -111,6 +111,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
       case 'hubspot': {
         const settings = HubSpotSettingsSchema.safeParse(system.settings);
         if (!settings.success) throw problem(describeIssues(settings.error));
+        const coordination = await this.platform.useCoordination();
         return openHubSpotTarget(settings.data, config.SYSTEM_ACCESS_TOKEN!, coordination!.rateLimiter);
       }
       default:

@@ -41,7 +41,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     await catalog.refresh();
     const { sync, system } = catalog.linkedSystem(config.SYSTEM_ID) ?? {};
     if (!sync || !system) throw new ConfigError('connector', [`SYSTEM_ID: no sync configuration links system "${config.SYSTEM_ID}"`]);
-    const coordination = this.platform.coordination;
+    const coordination = await this.platform.useCoordination();
     const missing = [...missingForKind(config, system.kind, CONNECTOR_KIND_REQUIREMENTS), ...(coordination ? [] : ['REDIS_URL: required (one instance reads a source at a time, under a lease)'])];
     if (missing.length > 0) throw new ConfigError('connector', missing);
     await this.platform.broker.ensureTopics(topicSpecs(topicsConfig(config), [system.id]));
