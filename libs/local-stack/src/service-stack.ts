@@ -49,13 +49,21 @@ export class ServiceStack {
     }
   }
 
-  /** Installs the sync configuration, then starts every service and waits until each is ready. */
+  /**
+   * Installs the sync configuration, then starts every service and waits until each is ready. If one
+   * fails to start, those already running are stopped, so no process outlives the stack.
+   */
   async start(): Promise<void> {
     await migrate(this.db);
     await new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)).save(this.config);
-    await this.reconciler.start();
-    await Promise.all([...this.appliers.values()].map((service) => service.start()));
-    await Promise.all([...this.connectors.values()].map((service) => service.start()));
+    try {
+      await this.reconciler.start();
+      await Promise.all([...this.appliers.values()].map((service) => service.start()));
+      await Promise.all([...this.connectors.values()].map((service) => service.start()));
+    } catch (error) {
+      await Promise.all(this.services().map((service) => service.kill()));
+      throw error;
+    }
   }
 
   services(): ServiceProcess[] {
