@@ -27,6 +27,12 @@ export const ChangeEventSchema = EnvelopeSchema.extend({
     fields: z.record(FieldNameSchema, FieldChangeSchema),
     /** The source's own change position for this record: later changes have larger sequences. */
     sequence: SequenceSchema,
+    /**
+     * Where in the source's order the change was made, when it was learnt of only after later states
+     * of the record had been reported (a webhook that arrived late): earlier than `sequence`, which
+     * keeps each record's changes in the order they are published. Absent: made at `sequence`.
+     */
+    madeAt: SequenceSchema.optional(),
     /** True for rows read by the initial snapshot rather than observed as they changed. */
     snapshot: z.boolean(),
   }),

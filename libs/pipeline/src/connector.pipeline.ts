@@ -15,6 +15,8 @@ export interface RecordChange {
    * comparable with the positions the system's applier reports for Tandem's writes.
    */
   sequence: string;
+  /** Where the change was made, when that is earlier than `sequence` (learnt of late). */
+  madeAt?: string;
   operation: 'insert' | 'update' | 'delete' | 'snapshot';
   recordId: string;
   before: Record<string, unknown> | null;
@@ -93,6 +95,7 @@ export class ConnectorPipeline {
           operation: change.operation === 'delete' ? 'delete' : change.operation === 'update' ? 'update' : 'create',
           fields,
           sequence: change.sequence,
+          ...(change.madeAt === undefined ? {} : { madeAt: change.madeAt }),
           snapshot: change.operation === 'snapshot',
         },
       };

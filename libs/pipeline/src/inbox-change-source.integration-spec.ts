@@ -121,6 +121,29 @@ describe('InboxChangeSource', () => {
     expect(await readAndAcknowledge()).toEqual([]);
   });
 
+  it('publishes an edit heard of only after a later state was reported, once, saying where it was made', async () => {
+    await source.enqueue([{ recordId: '6', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
+    await readAndAcknowledge();
+    // A writer's state at 3000 is reported first; the webhook of a person's edit at 2000 comes after.
+    remote.put('6', { phone: '3', name: 'Al' }, 3_000);
+    await source.enqueue([{ recordId: '6', kind: 'changed', modifiedAtMs: 3_000, values: null }]);
+    await readAndAcknowledge();
+    await source.enqueue([{ recordId: '6', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2', unmapped: 'x' } }]);
+    const late = await readAndAcknowledge();
+    expect(late).toEqual([
+      expect.objectContaining({ sequence: '3001', madeAt: '2000', operation: 'update', before: { phone: '3', name: 'Al' }, after: { phone: '2', name: 'Al' } }),
+    ]);
+
+    // Delivered again, it is not published twice; the record's next state follows in order.
+    await source.enqueue([{ recordId: '6', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } }]);
+    expect(await readAndAcknowledge()).toEqual([]);
+    remote.put('6', { phone: '4', name: 'Al' }, 3_001);
+    await source.enqueue([{ recordId: '6', kind: 'changed', modifiedAtMs: 3_001, values: null }]);
+    const [next] = await readAndAcknowledge();
+    expect(next).toMatchObject({ sequence: '3002', before: { phone: '3', name: 'Al' }, after: { phone: '4', name: 'Al' } });
+    expect(next?.madeAt).toBeUndefined();
+  });
+
   it('publishes an edit announced just before the record was deleted, ahead of the deletion', async () => {
     await source.enqueue([{ recordId: '4', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
     await readAndAcknowledge();

@@ -23,6 +23,9 @@ export interface InboxChangeSourceOptions {
   fetchBatchSize?: number;
 }
 
+/** How many published states of a record are remembered to tell a repeated notice from a late edit. */
+const REPORTED_WINDOW = 32;
+
 interface PendingAcknowledgement {
   noticeIds: string[];
   record: SourceRecord;
@@ -95,9 +98,16 @@ export class InboxChangeSource implements RecordChangeSource {
       for (const [recordId, recordNotices] of byRecord) {
         const noticeIds = recordNotices.map((notice) => notice.id);
         const current = currentState(recordId, recordNotices, fetched);
-        let last = previous.get(recordId);
+        const reported = previous.get(recordId);
+        let last = reported;
         const recordChanges: RecordChange[] = [];
-        for (const state of [...announcedStates(last, recordNotices, current), current]) {
+        for (const notice of lateNotices(reported, recordNotices)) {
+          const change = lateChange(last!, notice);
+          recordChanges.push(change);
+          // The record still holds what was last reported; only its position moves on.
+          last = { ...last!, modifiedAtMs: Number(change.sequence) };
+        }
+        for (const state of [...announcedStates(reported, recordNotices, current), current]) {
           const change = changeBetween(last, state);
           if (!change) continue;
           recordChanges.push(change);
@@ -108,7 +118,10 @@ export class InboxChangeSource implements RecordChangeSource {
           dropped.push(...noticeIds);
           continue;
         }
-        this.pending.set(newest, { noticeIds, record: current.modifiedAtMs >= last.modifiedAtMs ? current : last });
+        const published = recordChanges.map((change) => Number(change.madeAt ?? change.sequence));
+        const record = current.modifiedAtMs >= last.modifiedAtMs ? current : last;
+        const reportedMs = [...(reported?.reportedMs ?? []), ...published].slice(-REPORTED_WINDOW);
+        this.pending.set(newest, { noticeIds, record: { ...record, reportedMs } });
         changes.push(...recordChanges);
       }
       await this.inbox.remove(tenantId, systemId, dropped);
@@ -152,12 +165,12 @@ export class InboxChangeSource implements RecordChangeSource {
 function currentState(recordId: string, notices: ReadonlyArray<SourceNotice & { id: string }>, fetched: Map<string, FetchedRecord>): SourceRecord {
   if (notices.some((notice) => notice.kind !== 'record')) {
     const record = fetched.get(recordId);
-    if (record) return { recordId, modifiedAtMs: record.modifiedAtMs, deleted: false, values: record.values };
+    if (record) return { recordId, modifiedAtMs: record.modifiedAtMs, deleted: false, values: record.values, reportedMs: [] };
     const reportedAt = notices.map((notice) => notice.modifiedAtMs).filter((time): time is number => time !== null);
-    return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: {} };
+    return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: {}, reportedMs: [] };
   }
   const newest = notices.reduce((best, notice) => ((notice.modifiedAtMs ?? 0) >= (best.modifiedAtMs ?? 0) ? notice : best));
-  return { recordId, modifiedAtMs: newest.modifiedAtMs ?? Date.now(), deleted: false, values: newest.values ?? {} };
+  return { recordId, modifiedAtMs: newest.modifiedAtMs ?? Date.now(), deleted: false, values: newest.values ?? {}, reportedMs: [] };
 }
 
 /**
@@ -185,9 +198,41 @@ function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyAr
     values = { ...values, ...announced };
     const last = states.at(-1);
     if (last && last.modifiedAtMs === notice.modifiedAtMs) last.values = values;
-    else states.push({ recordId: current.recordId, modifiedAtMs: notice.modifiedAtMs!, deleted: false, values });
+    else states.push({ recordId: current.recordId, modifiedAtMs: notice.modifiedAtMs!, deleted: false, values, reportedMs: [] });
   }
   return states;
+}
+
+/**
+ * Notices that announce values as of a time the last report already covers, values that report does
+ * not hold, in a state not published before: edits whose webhooks arrived after a later state of the
+ * record (Tandem's write over them, often) had been fetched and reported. Oldest first.
+ */
+function lateNotices(reported: SourceRecord | undefined, notices: ReadonlyArray<SourceNotice>): Array<SourceNotice & { modifiedAtMs: number; values: Record<string, unknown> }> {
+  if (!reported || reported.deleted) return [];
+  return notices
+    .filter((notice): notice is SourceNotice & { modifiedAtMs: number; values: Record<string, unknown> } =>
+      notice.kind === 'changed' && notice.values !== null && notice.modifiedAtMs !== null && notice.modifiedAtMs <= reported.modifiedAtMs && !reported.reportedMs.includes(notice.modifiedAtMs))
+    .filter((notice) => Object.entries(notice.values).some(([field, value]) => field in reported.values && !sameValues({ value }, { value: reported.values[field] })))
+    .sort((a, b) => a.modifiedAtMs - b.modifiedAtMs);
+}
+
+/**
+ * A late edit, published after the states already reported: it takes the next sequence, says where
+ * it was made (so the reconciler sees which of Tandem's writes it had not seen), and changes only the
+ * fields it announced.
+ */
+function lateChange(last: SourceRecord, notice: SourceNotice & { modifiedAtMs: number; values: Record<string, unknown> }): RecordChange {
+  const announced = Object.fromEntries(Object.entries(notice.values).filter(([field]) => field in last.values));
+  return {
+    sequence: String(last.modifiedAtMs + 1),
+    madeAt: String(notice.modifiedAtMs),
+    operation: 'update',
+    recordId: last.recordId,
+    before: last.values,
+    after: { ...last.values, ...announced },
+    changedAt: new Date(notice.modifiedAtMs),
+  };
 }
 
 /**

@@ -346,6 +346,29 @@ describe('reconcile', () => {
     expect(echo!.state.fields['phone']?.value).toBe('customer-phone');
   });
 
+  it('judges an edit learnt of late by where it was made, not by the sequence it was published at', () => {
+    // HubSpot-like: the customer's edit at 5000 was overwritten by Tandem's write at 6000, and the
+    // connector heard of the edit only after reporting the state at 6000, so it publishes it at 6001.
+    const sync = compile();
+    const state = synced(sync);
+    const [crmEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: 'crm-phone' } }, 'update', '2026-06-01T10:00:01.000Z')], state);
+    const [confirmed] = run(sync, [result(crmEdit!.commands[0]!, 'cust-1', '6000')], crmEdit!.state);
+    const [reported] = run(sync, [change('customer', 6000, { phone: { before: '111', after: 'crm-phone' } })], confirmed!.state);
+    const lateEdit = (madeAt: string | undefined) => {
+      const message = change('customer', 6001, { phone: { before: 'crm-phone', after: 'customer-phone' } }, 'update', '2026-06-01T10:00:00.000Z');
+      return { ...message, data: { ...message.data, ...(madeAt ? { madeAt } : {}) } };
+    };
+
+    // Made at 5000, it had not seen the CRM's newer edit: a conflict, which the later CRM edit wins.
+    const [late] = run(sync, [lateEdit('5000')], reported!.state);
+    expect(late!.conflicts.map((c) => c.data.outcome)).toEqual([{ winner: 'crm', value: 'crm-phone', deleted: false }]);
+    expect(late!.state.fields['phone']?.value).toBe('crm-phone');
+    // Taken at its sequence it would have looked like an edit made over the CRM's value, and won unrecorded.
+    const [asIfNew] = run(sync, [lateEdit(undefined)], reported!.state);
+    expect(asIfNew!.conflicts).toEqual([]);
+    expect(asIfNew!.state.fields['phone']?.value).toBe('customer-phone');
+  });
+
   it('forgets the record id of a system that reports the record missing, so the next write creates it', () => {
     const sync = compile();
     const state = synced(sync);

@@ -107,17 +107,19 @@ class Run {
       return;
     }
     const projected = this.sync.project(origin, canonicalRecord(this.state));
+    // What the system had seen when it made the change is judged at the position it made it.
+    const madeAt = data.madeAt ?? data.sequence;
     if (this.state.deleted) {
-      if (this.onlyEchoes(origin, system, data.fields, data.sequence, projected)) {
+      if (this.onlyEchoes(origin, system, data.fields, madeAt, projected)) {
         // The state Tandem wrote there before the delete reached it: not an update of the deleted record.
         if (!this.deleteWhereStillHeld(system)) this.skip('a report of what Tandem wrote before the record was deleted');
         return;
       }
-      if (!this.updateOfDeleted(system, incoming, data.fields, data.sequence)) return;
+      if (!this.updateOfDeleted(system, incoming, data.fields, madeAt)) return;
     }
 
     for (const [field, change] of Object.entries(data.fields)) {
-      this.fieldChange(origin, system, field, change, data.sequence, projected, incoming);
+      this.fieldChange(origin, system, field, change, madeAt, projected, incoming);
     }
     if (recordGoing) for (const field of this.changed) this.needsPush(origin.id, field);
     if (this.changed.size === 0 && !this.restoredNow && this.pushBack.size === 0 && this.conflicts.length === 0) {

@@ -152,8 +152,15 @@ CREATE TABLE tandem_applied_versions (
 );
 `;
 
+const sourceRecordReports = `
+-- The modification times of the states of each record already published (a bounded window): a
+-- notice announcing one of them again after later states is a duplicate, not an edit learnt late.
+ALTER TABLE tandem_source_records ADD COLUMN reported_ms bigint[] NOT NULL DEFAULT '{}';
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
   { id: '003_applied_versions', sql: appliedVersions },
+  { id: '004_source_record_reports', sql: sourceRecordReports },
 ];

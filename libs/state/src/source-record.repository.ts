@@ -6,6 +6,8 @@ export interface SourceRecord {
   modifiedAtMs: number;
   deleted: boolean;
   values: Record<string, unknown>;
+  /** Modification times of the states of this record already published, oldest first (a window). */
+  reportedMs: number[];
 }
 
 /** The last state a notice-driven source reported of each record. */
@@ -19,15 +21,22 @@ export class SourceRecordRepository {
       modified_at_ms: string;
       deleted: boolean;
       record_values: Record<string, unknown>;
+      reported_ms: string[];
     }>(
-      `SELECT record_id, modified_at_ms, deleted, record_values FROM tandem_source_records
+      `SELECT record_id, modified_at_ms, deleted, record_values, reported_ms FROM tandem_source_records
        WHERE tenant_id = $1 AND system_id = $2 AND record_id = ANY($3::text[])`,
       [tenantId, systemId, recordIds],
     );
     return new Map(
       rows.map((row) => [
         row.record_id,
-        { recordId: row.record_id, modifiedAtMs: toSafeNumber(row.modified_at_ms), deleted: row.deleted, values: row.record_values },
+        {
+          recordId: row.record_id,
+          modifiedAtMs: toSafeNumber(row.modified_at_ms),
+          deleted: row.deleted,
+          values: row.record_values,
+          reportedMs: row.reported_ms.map(toSafeNumber),
+        },
       ]),
     );
   }
@@ -36,11 +45,12 @@ export class SourceRecordRepository {
   async save(tenantId: string, systemId: string, records: SourceRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.client.query(
-      `INSERT INTO tandem_source_records AS r (tenant_id, system_id, record_id, modified_at_ms, deleted, record_values)
-       SELECT $1, $2, n.record_id, n.modified_at_ms, n.deleted, n.record_values
-       FROM json_to_recordset($3::json) AS n(record_id text, modified_at_ms bigint, deleted boolean, record_values json)
+      `INSERT INTO tandem_source_records AS r (tenant_id, system_id, record_id, modified_at_ms, deleted, record_values, reported_ms)
+       SELECT $1, $2, n.record_id, n.modified_at_ms, n.deleted, n.record_values, n.reported_ms
+       FROM json_to_recordset($3::json) AS n(record_id text, modified_at_ms bigint, deleted boolean, record_values json, reported_ms bigint[])
        ON CONFLICT (tenant_id, system_id, record_id) DO UPDATE
-         SET modified_at_ms = excluded.modified_at_ms, deleted = excluded.deleted, record_values = excluded.record_values
+         SET modified_at_ms = excluded.modified_at_ms, deleted = excluded.deleted, record_values = excluded.record_values,
+             reported_ms = excluded.reported_ms
          WHERE r.modified_at_ms <= excluded.modified_at_ms`,
       [
         tenantId,
@@ -51,6 +61,7 @@ export class SourceRecordRepository {
             modified_at_ms: record.modifiedAtMs,
             deleted: record.deleted,
             record_values: record.values,
+            reported_ms: record.reportedMs,
           })),
         ),
       ],
