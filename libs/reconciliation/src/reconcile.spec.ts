@@ -346,6 +346,23 @@ describe('reconcile', () => {
     expect(echo!.state.fields['phone']?.value).toBe('customer-phone');
   });
 
+  it('takes the state a write already on its way leaves behind for that write, when an edit it lands over won', () => {
+    const sync = compile();
+    const state = synced(sync);
+    // The CRM's edit is sent to the customer; before it lands, the customer's own later edit wins.
+    const [crmEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: 'crm-phone' } }, 'update', '2026-06-01T10:00:00.000Z')], state);
+    const [customerEdit] = run(sync, [change('customer', 5, { phone: { before: '111', after: 'customer-phone' } }, 'update', '2026-06-01T10:00:01.000Z')], crmEdit!.state);
+    expect(customerEdit!.state.fields['phone']?.value).toBe('customer-phone');
+    // The CRM's write lands there at 6, over the edit; the customer then reports that state.
+    const [landed] = run(sync, [result(crmEdit!.commands.find((c) => c.data.target === 'customer')!, 'cust-1', '6')], customerEdit!.state);
+    const [reported] = run(sync, [change('customer', 6, { phone: { before: 'customer-phone', after: 'crm-phone' } })], landed!.state);
+    // That is Tandem's write, not a newer edit: the customer's winning edit stands, on its way back there.
+    expect(reported!.state.fields['phone']?.value).toBe('customer-phone');
+    expect(reported!.commands).toEqual([]);
+    const pushedBack = customerEdit!.commands.find((c) => c.data.target === 'customer');
+    expect(pushedBack?.data.fields).toEqual({ phone: 'customer-phone' });
+  });
+
   it('judges an edit learnt of late by where it was made, not by the sequence it was published at', () => {
     // HubSpot-like: the customer's edit at 5000 was overwritten by Tandem's write at 6000, and the
     // connector heard of the edit only after reporting the state at 6000, so it publishes it at 6001.

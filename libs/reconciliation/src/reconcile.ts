@@ -267,11 +267,17 @@ class Run {
       (current.system === origin.id && !overwritten) ||
       held.version >= current.version ||
       (before !== undefined && sameValue(before, projected[field]) && !overwritten);
+    // A write of Tandem's still on its way there carries another value of this field: once it lands
+    // the system holds that value, not the edit, so a taken edit is sent back rather than marked seen.
+    const overwrittenByPending = system.pending.some((write) => {
+      const sent = origin.mapper.toCanonical(write.sent);
+      return field in sent && !sameValue(after, sent[field]);
+    });
     if (sawCurrent) {
       this.setField(field, after, incoming);
       // Tandem's write that landed after the edit carried this field too (a split column writes all
       // of its parts): the system holds that write's value now, and is sent its own edit back.
-      if (overwritten) this.needsPush(origin.id, field);
+      if (overwritten || overwrittenByPending) this.needsPush(origin.id, field);
       else markSeen(system, field, this.state.version, sequence);
       return;
     }
@@ -285,8 +291,9 @@ class Run {
     switch (decision.kind) {
       case 'take_incoming':
         this.setField(field, after, incoming);
-        // An overwritten edit is no longer what the system holds: it is sent the value again.
-        if (overwritten) this.needsPush(origin.id, field);
+        // An overwritten edit is no longer what the system holds (or will not be, once Tandem's
+        // write on its way lands): it is sent the value again.
+        if (overwritten || overwrittenByPending) this.needsPush(origin.id, field);
         else markSeen(system, field, this.state.version, sequence);
         break;
       case 'keep_current':
