@@ -402,6 +402,23 @@ describe('reconcile', () => {
     expect(next!.commands[0]!.data).toMatchObject({ target: 'customer', recordId: null, operation: 'upsert' });
   });
 
+  it('sends a write that found its record missing to the record that has since replaced it there', () => {
+    const sync = compile();
+    const state = synced(sync);
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], state);
+    const command = edit!.commands[0]!;
+    // Meanwhile the customer's record was re-created (a restore) as cust-2; the write to cust-1 fails.
+    const replaced = structuredClone(edit!.state);
+    replaced.systems['customer']!.recordId = 'cust-2';
+    const missing: MessageOf<'apply.result'> = {
+      ...result(command, 'cust-1'),
+      data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
+    };
+    const [failed] = run(sync, [missing], replaced);
+    expect(failed!.state.systems['customer']?.recordId).toBe('cust-2');
+    expect(failed!.commands.map((c) => c.data)).toEqual([expect.objectContaining({ target: 'customer', recordId: 'cust-2', fields: { phone: '222' } })]);
+  });
+
   it('takes a system\'s delete of the record a write found missing for its delete, against the update, once re-created', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

@@ -131,12 +131,19 @@ class Run {
     const { data } = result;
     const system = this.systemState(data.target);
     if (data.outcome === 'failed') {
+      const failedWrite = system.pending.find((write) => write.commandId === data.commandId);
       system.pending = system.pending.filter((write) => write.commandId !== data.commandId);
       const code = data.error?.code ?? 'unknown';
       system.lastError = { code, message: data.error?.message ?? '', commandId: data.commandId };
-      // The record was deleted there concurrently; its delete arrives as a change of its own.
       if (code === RECORD_MISSING) {
-        system.missingRecordId = data.recordId ?? system.recordId;
+        const missing = data.recordId ?? system.recordId;
+        if (missing !== null && system.recordId !== null && missing !== system.recordId) {
+          // Addressed to a record a re-create has since replaced there: the write goes to the new one.
+          for (const field of Object.keys(failedWrite?.fieldVersions ?? {})) this.needsPush(data.target, field);
+          return;
+        }
+        // The record was deleted there concurrently; its delete arrives as a change of its own.
+        system.missingRecordId = missing;
         system.recordId = null;
       }
       return;
