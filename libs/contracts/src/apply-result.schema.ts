@@ -15,6 +15,13 @@ export type ApplyError = z.infer<typeof ApplyErrorSchema>;
  */
 export const RECORD_MISSING = 'record_missing';
 
+/**
+ * The failure code of a create that found a record the entity's match key already names in the
+ * system, not linked to the entity: the applier leaves it as it is, and the system's connector
+ * reports it, linking it to the entity and bringing its values to the reconciler.
+ */
+export const RECORD_EXISTS = 'record_exists';
+
 /** What an applier did with one command; the reconciler records from it what each system holds. */
 export const ApplyResultSchema = EnvelopeSchema.extend({
   type: z.literal('apply.result'),

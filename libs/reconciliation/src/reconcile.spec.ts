@@ -1,4 +1,4 @@
-import { RECORD_MISSING, SCHEMA_VERSION, type FieldChange, type MessageOf } from '@tandem/contracts';
+import { RECORD_EXISTS, RECORD_MISSING, SCHEMA_VERSION, type FieldChange, type MessageOf } from '@tandem/contracts';
 import { FieldMapper } from '@tandem/mapping';
 import { SyncConfigSchema, type SyncConfigInput } from '@tandem/sync-config';
 import { CompiledSync } from './compiled-sync';
@@ -417,6 +417,24 @@ describe('reconcile', () => {
     const [failed] = run(sync, [missing], replaced);
     expect(failed!.state.systems['customer']?.recordId).toBe('cust-2');
     expect(failed!.commands.map((c) => c.data)).toEqual([expect.objectContaining({ target: 'customer', recordId: 'cust-2', fields: { phone: '222' } })]);
+  });
+
+  it('sends what a create carried to the record its system reported meanwhile, when the create found that record', () => {
+    const sync = compile();
+    const [first] = run(sync, [created()]);
+    const create = first!.commands.find((c) => c.data.target === 'customer')!;
+    expect(create.data.recordId).toBeNull();
+    // Before the create lands, the customer's own record with that email is reported and linked.
+    const own = onRecord(change('customer', 1, { first_name: { after: 'Ann' }, last_name: { after: 'Lee' }, email: { after: 'ann@example.com' }, phone: { after: '999' } }, 'create'), 'cust-9');
+    const [reported] = run(sync, [own], first!.state);
+    expect(reported!.state.systems['customer']?.recordId).toBe('cust-9');
+    const exists: MessageOf<'apply.result'> = {
+      ...result(create, 'cust-9'),
+      data: { ...result(create, 'cust-9').data, outcome: 'failed', recordId: 'cust-9', error: { code: RECORD_EXISTS, message: 'exists', retryable: false } },
+    };
+    const [failed] = run(sync, [exists], reported!.state);
+    const resent = failed!.commands.find((c) => c.data.target === 'customer');
+    expect(resent?.data).toMatchObject({ recordId: 'cust-9', fields: { first_name: 'Ann', last_name: 'Lee', email_address: 'ann@example.com', phone: '999' } });
   });
 
   it('takes a system\'s delete of the record a write found missing for its delete, against the update, once re-created', () => {

@@ -1,4 +1,5 @@
 import {
+  RECORD_EXISTS,
   RECORD_MISSING,
   type ConflictSide,
   type FieldValue,
@@ -145,6 +146,11 @@ class Run {
         // The record was deleted there concurrently; its delete arrives as a change of its own.
         system.missingRecordId = missing;
         system.recordId = null;
+      }
+      // A create that found the system's own record of the entity: once its report has linked that
+      // record, what the create carried goes to it (before, the report's values meet the entity's).
+      if (code === RECORD_EXISTS && system.recordId !== null) {
+        for (const field of Object.keys(failedWrite?.fieldVersions ?? {})) this.needsPush(data.target, field);
       }
       return;
     }

@@ -57,10 +57,10 @@ describe('HubSpotApplier against the simulator', () => {
     }
   });
 
-  it('creates 250 contacts with three calls', async () => {
+  it('creates 250 contacts with three reads (none exists yet) and three upserts', async () => {
     const { applier } = await startSimulator();
     const outcomes = await applier.apply(Array.from({ length: 250 }, (_, index) => upsert({ email: `new${index}@x.com`, lastname: `L${index}` })));
-    expect(simulator.callCount()).toBe(3);
+    expect(simulator.callCount()).toBe(6);
     expect(simulator.callCount(BATCH_UPSERT)).toBe(3);
     expect(outcomes.every((outcome) => outcome.outcome === 'applied')).toBe(true);
     expect(simulator.contacts()).toHaveLength(250);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HubSpotApiError, HubSpotApiErrorCode } from './hubspot-api.error';
 import { HubSpotApplier, type HubSpotApplierClient, type HubSpotApplyInput } from './hubspot-applier.service';
-import type { BatchWriteResult, HubSpotProperties } from './hubspot-client.service';
+import type { BatchReadResult, BatchWriteResult, HubSpotProperties } from './hubspot-client.service';
 import type { HubSpotContact } from './hubspot-response.schema';
 
 /**
@@ -36,6 +36,13 @@ class FakeHubSpot implements HubSpotApplierClient {
         .reverse(),
       errors: [],
     };
+  }
+
+  /** By email only: the applier reads to find the contacts its creates would write over. */
+  async batchRead(emails: readonly string[]): Promise<BatchReadResult> {
+    this.record('read', emails);
+    const results = emails.flatMap((email) => [...this.contacts.values()].filter((each) => each.properties['email'] === email.toLowerCase()));
+    return { results, missing: emails.filter((email) => !results.some((each) => each.properties['email'] === email.toLowerCase())) };
   }
 
   async batchCreate(inputs: ReadonlyArray<{ properties: HubSpotProperties }>): Promise<BatchWriteResult> {
@@ -125,6 +132,7 @@ describe('HubSpotApplier', () => {
     const outcomes = await applier.apply(commands);
     expect(hubspot.calls).toEqual([
       { kind: 'archive', size: 1 },
+      { kind: 'read', size: 1 },
       { kind: 'upsert', size: 1 },
       { kind: 'create', size: 2 },
     ]);
@@ -142,8 +150,17 @@ describe('HubSpotApplier', () => {
     const create = command({ fields: { email: 'once@x.com', firstname: 'Once' } });
     const first = await applier.apply([create]);
     const second = await applier.apply([create]);
-    expect(second[0]!.recordId).toBe(first[0]!.recordId);
+    expect(second[0]).toMatchObject({ outcome: 'failed', recordId: first[0]!.recordId, error: { code: 'record_exists' } });
     expect(hubspot.contacts.size).toBe(1);
+  });
+
+  it('does not write a create over a contact a person made with its email meanwhile', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('9', { email: 'race@x.com', firstname: 'Person' });
+    const [outcome] = await applier.apply([command({ fields: { email: 'Race@x.com', firstname: 'Tandem' } })]);
+    expect(outcome).toMatchObject({ outcome: 'failed', recordId: '9', error: { code: 'record_exists', retryable: false } });
+    expect(hubspot.contacts.get('9')!.properties['firstname']).toBe('Person');
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['read']);
   });
 
   it('merges several commands for one entity in order, reporting each, and marks older versions stale', async () => {
@@ -169,7 +186,7 @@ describe('HubSpotApplier', () => {
       command({ entityId, recordId: '4', operation: 'delete' }),
       command({ entityId, fields: { email: 'same@x.com' } }),
     ]);
-    expect(hubspot.calls.map((call) => call.kind)).toEqual(['archive', 'upsert']);
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['archive', 'read', 'upsert']);
     expect(outcomes[0]).toMatchObject({ outcome: 'applied', recordId: '4' });
     expect(outcomes[1]!.recordId).not.toBe('4');
   });
@@ -182,7 +199,7 @@ describe('HubSpotApplier', () => {
       command({ entityId, recordId: '5', version: 6, fields: { lastname: 'Ng' } }),
       command({ entityId, version: 7, fields: { email: 'back@x.com', firstname: 'Bea', lastname: 'Ng' } }),
     ]);
-    expect(hubspot.calls.map((call) => call.kind)).toEqual(['upsert']);
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['read', 'upsert']);
     expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['applied', 'applied']);
     const created = hubspot.contacts.get(outcomes[1]!.recordId!);
     expect(created?.properties).toMatchObject({ email: 'back@x.com', firstname: 'Bea', lastname: 'Ng' });
@@ -195,7 +212,8 @@ describe('HubSpotApplier', () => {
     expect(outcomes.filter((outcome) => outcome.outcome === 'applied')).toHaveLength(9);
     expect(outcomes[6]).toMatchObject({ outcome: 'failed', recordId: null, error: { code: 'invalid_value', retryable: false } });
     expect(hubspot.contacts.size).toBe(9);
-    expect(hubspot.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(10)));
+    // One read for the creates' emails, then the refused batch and its halves.
+    expect(hubspot.calls.length).toBeLessThanOrEqual(2 + 2 * Math.ceil(Math.log2(10)));
   });
 
   it('reports an update of a contact that no longer exists as not_found, the rest applied', async () => {
@@ -211,6 +229,7 @@ describe('HubSpotApplier', () => {
     const { hubspot, applier } = setup();
     await applier.apply([command({ fields: { email: 'dup@x.com', phone: '1' } }), command({ fields: { email: 'DUP@x.com', company: 'B' } })]);
     expect(hubspot.calls).toEqual([
+      { kind: 'read', size: 2 },
       { kind: 'upsert', size: 1 },
       { kind: 'upsert', size: 1 },
     ]);
@@ -221,6 +240,7 @@ describe('HubSpotApplier', () => {
     const { hubspot, applier } = setup();
     const outcomes = await applier.apply(Array.from({ length: 250 }, (_, index) => command({ fields: { email: `n${index}@x.com` } })));
     expect(hubspot.calls).toEqual([
+      { kind: 'read', size: 250 },
       { kind: 'upsert', size: 100 },
       { kind: 'upsert', size: 100 },
       { kind: 'upsert', size: 50 },

@@ -1,4 +1,4 @@
-import { RECORD_MISSING, type FieldValue, type FieldValues } from '@tandem/contracts';
+import { RECORD_EXISTS, RECORD_MISSING, type FieldValue, type FieldValues } from '@tandem/contracts';
 import { contactModifiedAtMs } from './contact-record.util';
 import { HubSpotApiError, HubSpotApiErrorCode, isHubSpotApiError } from './hubspot-api.error';
 import { BATCH_LIMIT, chunks, type BatchWriteResult, type HubSpotClient, type HubSpotProperties } from './hubspot-client.service';
@@ -35,13 +35,19 @@ export enum HubSpotApplyFailureCode {
   RecordMissing = RECORD_MISSING,
   /** HubSpot refused the write as conflicting, e.g. a create for an email another contact has. */
   Conflict = 'conflict',
+  /**
+   * A create found a contact with its email that Tandem has not linked (a person made it meanwhile,
+   * or an earlier attempt whose result was lost): written over, that contact's own values would be
+   * lost without a record, so it is left for its connector's report, which links and reconciles it.
+   */
+  RecordExists = RECORD_EXISTS,
   /** HubSpot refused the input for another reason. */
   Rejected = 'rejected',
   /** The command itself is malformed (version, record id or a value). */
   InvalidCommand = 'invalid_command',
 }
 
-export type HubSpotApplierClient = Pick<HubSpotClient, 'batchUpdate' | 'batchUpsert' | 'batchCreate' | 'batchArchive' | 'probe'>;
+export type HubSpotApplierClient = Pick<HubSpotClient, 'batchRead' | 'batchUpdate' | 'batchUpsert' | 'batchCreate' | 'batchArchive' | 'probe'>;
 
 type WriteKind = 'update' | 'upsert' | 'create';
 
@@ -59,7 +65,8 @@ type WriteResult = { ok: true; contact: HubSpotContact } | { ok: false; code: Hu
 /**
  * Writes apply commands to HubSpot contacts through the batch endpoints: updates for known ids,
  * upserts by email for new contacts that have one (so a retried create never makes a second
- * contact), creates for the rest, and archives for deletes, at most 100 inputs per call. A batch
+ * contact), creates for the rest, and archives for deletes, at most 100 inputs per call. A create
+ * whose email HubSpot already holds is not written over (see `RecordExists`). A batch
  * HubSpot rejects whole is split until the bad inputs are isolated, so the others still apply.
  * Transient failures (5xx, timeouts, network, persistent 429) throw a retryable `HubSpotApiError`:
  * retrying the whole batch is safe because updates are idempotent and creates upsert by email.
@@ -95,8 +102,13 @@ export class HubSpotApplier {
         for (const command of archived) outcomes.set(command, applied(command, recordId, {}, null));
       }
     }
+    const existing = await this.existingContacts(writes.filter((write) => write.kind === 'upsert'));
+    for (const [write, contact] of existing) {
+      const message = `HubSpot already has contact ${contact.id} with email ${write.key}, not linked to this entity; its own report links it`;
+      for (const command of write.commands) outcomes.set(command, failed(command, contact.id, HubSpotApplyFailureCode.RecordExists, message));
+    }
     for (const kind of ['update', 'upsert', 'create'] as const) {
-      for (const call of writeCalls(writes.filter((write) => write.kind === kind))) {
+      for (const call of writeCalls(writes.filter((write) => write.kind === kind && !existing.has(write)))) {
         const results = await this.writeIsolated(kind, call);
         for (const write of call) {
           const result = results.get(write);
@@ -107,6 +119,18 @@ export class HubSpotApplier {
       }
     }
     return commands.map((command) => outcomes.get(command) ?? failed(command, command.recordId, HubSpotApplyFailureCode.Rejected, 'no outcome'));
+  }
+
+  /** The contacts HubSpot already holds with the emails of these creates, by create. */
+  private async existingContacts(creates: EntityWrite[]): Promise<Map<EntityWrite, HubSpotContact>> {
+    const found = new Map<EntityWrite, HubSpotContact>();
+    if (creates.length === 0) return found;
+    const { results } = await this.client.batchRead(creates.map((write) => write.key ?? ''), ['email'], { idProperty: 'email' });
+    for (const write of creates) {
+      const contact = results.find((each) => sameText(each.properties['email'], write.key));
+      if (contact) found.set(write, contact);
+    }
+    return found;
   }
 
   /**
