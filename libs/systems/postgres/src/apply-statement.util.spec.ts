@@ -1,4 +1,4 @@
-import { deleteStatement, insertStatement, updateStatement } from './apply-statement.util';
+import { deleteStatement, insertRowsText, insertStatement, markAppliedStatement, updateStatement } from './apply-statement.util';
 import { PostgresTableSchema } from './postgres-table.schema';
 
 const table = PostgresTableSchema.parse({ table: 'contacts', idColumn: 'contact_id' });
@@ -28,5 +28,18 @@ describe('apply statements', () => {
       /SET "deleted_at" = now\(\)\s+WHERE t\."id" = \$1 AND t\."deleted_at" IS NULL/,
     );
     expect(deleteStatement(table, '17', mark).text).toContain('DELETE FROM "public"."contacts"');
+  });
+
+  it('inserts several rows in one statement with quoted literals, returning each id as text', () => {
+    const text = insertRowsText(table, ['email', 'score'], [["o'brien@example.com", 3], ['ada@example.com', null]]);
+    expect(text).toContain('INSERT INTO "public"."contacts" AS t ("email", "score")');
+    expect(text).toMatch(/VALUES \('o''brien@example\.com', '3'\),\n\('ada@example\.com', NULL\)/);
+    expect(text).toContain('RETURNING t."contact_id"::text AS record_id, to_jsonb(t) AS row');
+  });
+
+  it('marks several written rows with one parameterized statement', () => {
+    const statement = markAppliedStatement(table, [{ ...mark, recordId: '17' }]);
+    expect(statement.values).toEqual(['public.contacts', [mark.entityId], ['17'], [4], ['cmd-1']]);
+    expect(statement.text).toContain('ON CONFLICT (entity_id) DO UPDATE');
   });
 });

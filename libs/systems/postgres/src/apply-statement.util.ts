@@ -59,6 +59,36 @@ export function insertStatement(
   return writeWithMark(table, `${insert} RETURNING to_jsonb(t) AS row`, params, mark);
 }
 
+/**
+ * Creates several rows with the same columns in one statement, with the values written into the
+ * text as literals the server converts to each column's type (as it does a parameter). Returns
+ * `{ record_id, row }` per row; the rows are not marked in `tandem.applied` here, as which row
+ * belongs to which entity is only known once they are read back (see `markAppliedStatement`).
+ */
+export function insertRowsText(table: PostgresTable, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<FieldValue>>): string {
+  const values = rows.map((row) => `(${row.map((value) => (value === null ? 'NULL' : quoteLiteral(String(value)))).join(', ')})`);
+  return `INSERT INTO ${quotedTableName(table)} AS t (${columns.map(quoteIdentifier).join(', ')})
+          VALUES ${values.join(',\n')}
+          RETURNING t.${quoteIdentifier(table.idColumn)}::text AS record_id, to_jsonb(t) AS row`;
+}
+
+/** Records in `tandem.applied` the rows written for entities (each entity at most once). */
+export function markAppliedStatement(table: PostgresTable, marks: ReadonlyArray<AppliedMark & { recordId: string }>): WriteStatement {
+  return {
+    text: `INSERT INTO tandem.applied (entity_id, table_name, record_id, version, command_id)
+           SELECT m.entity_id, $1, m.record_id, m.version, m.command_id
+             FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[]) AS m(entity_id, record_id, version, command_id)
+           ${APPLIED_UPSERT}`,
+    values: [
+      tableKey(table),
+      marks.map((mark) => mark.entityId),
+      marks.map((mark) => mark.recordId),
+      marks.map((mark) => mark.version),
+      marks.map((mark) => mark.commandId),
+    ],
+  };
+}
+
 /** Updates one row by id; returns no row when it does not exist (and then marks nothing). */
 export function updateStatement(
   table: PostgresTable,

@@ -136,6 +136,40 @@ describe('PostgresApplier', () => {
     expect(await rows(pool)).toMatchObject([{ id: '1', name: 'Grace' }]);
   });
 
+  it('creates a batch of rows in one insert, each record linked to its own entity', async () => {
+    const { pool, applier } = await setup();
+    const creates = ['ada', 'bob', 'cy', 'dee'].map((name) =>
+      command({ entityId: randomUUID(), fields: { email: `${name}@example.com`, name, score: '1' } }),
+    );
+    const other = command({ entityId: randomUUID(), fields: { email: 'eve@example.com' } });
+
+    const outcomes = await applier.apply([...creates, other]);
+
+    const byRecord = new Map((await rows(pool)).map((row) => [row['id'], row]));
+    expect(outcomes.map((o) => o.outcome)).toEqual(['applied', 'applied', 'applied', 'applied', 'applied']);
+    outcomes.forEach((outcome, index) => {
+      expect(byRecord.get(outcome.recordId)).toMatchObject({ email: [...creates, other][index]!.fields['email'] });
+    });
+    const applied = await pool.query<{ entity_id: string; record_id: string }>('SELECT entity_id::text, record_id FROM tandem.applied');
+    expect(new Map(applied.rows.map((row) => [row.entity_id, row.record_id]))).toEqual(
+      new Map([...creates, other].map((create, index) => [create.entityId, outcomes[index]!.recordId])),
+    );
+  });
+
+  it('creates rows one by one when the values read back differ from those sent', async () => {
+    const { pool, applier } = await setup();
+    const creates = [' 7', '8'].map((score, index) => command({ entityId: randomUUID(), fields: { email: `p${index}@example.com`, score } }));
+
+    const outcomes = await applier.apply(creates);
+
+    expect(outcomes.map((o) => [o.outcome, o.fields])).toEqual([
+      ['applied', { email: 'p0@example.com', score: 7 }],
+      ['applied', { email: 'p1@example.com', score: 8 }],
+    ]);
+    expect(await rows(pool)).toMatchObject([{ id: outcomes[0]!.recordId, score: 7 }, { id: outcomes[1]!.recordId, score: 8 }]);
+    expect((await pool.query('SELECT count(*)::int AS n FROM tandem.applied')).rows).toEqual([{ n: 2 }]);
+  });
+
   it('gives the same command twice one effect, within a batch and across batches', async () => {
     const { pool, applier } = await setup();
     const create = command({ entityId: randomUUID(), fields: { email: 'ada@example.com' } });

@@ -3,7 +3,9 @@ import type { Pool, PoolClient } from 'pg';
 import {
   APPLIED_DDL,
   deleteStatement,
+  insertRowsText,
   insertStatement,
+  markAppliedStatement,
   updateStatement,
   type AppliedMark,
   type WriteStatement,
@@ -293,7 +295,7 @@ export class PostgresApplier {
     if (command.operation === 'delete') {
       // Never created here and no record named: the record is already absent, which is what was asked.
       if (recordId === null) return applied(command, null, {});
-      return { command, entityId, recordId, fields, mark, recreate: false, statement: deleteStatement(this.table, recordId, mark) };
+      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, statement: deleteStatement(this.table, recordId, mark) };
     }
     return {
       command,
@@ -303,6 +305,7 @@ export class PostgresApplier {
       mark,
       // A create for an entity whose earlier (or matched) record was deleted here since: the update finds no row.
       recreate: command.recordId === null && recordId !== null,
+      insertsRow: recordId === null && fields.length > 0,
       statement: recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark),
     };
   }
@@ -321,17 +324,42 @@ export class PostgresApplier {
   }
 
   /**
-   * Sends a round's statements in one round trip under one savepoint. Returns each statement's row,
-   * or null when the server rejected one of them (the round is rolled back, to be redone command by
-   * command so that only the bad one fails).
+   * Sends a round's writes in one round trip under one savepoint: the creates with the same columns
+   * as one multi-row insert (a statement per row costs the server several times more), every other
+   * write as a statement of its own. Returns each write's row, or null when the server rejected one
+   * of them (the round is rolled back, to be redone command by command so that only the bad one
+   * fails).
    */
   private async writeRound(client: PoolClient, savepoint: CommandSavepoint, writes: PlannedWrite[]): Promise<Array<WrittenRow | undefined> | null> {
     if (writes.length === 0) return [];
     await savepoint.set(`setting a savepoint for ${writes.length} commands`);
+    const statements = roundStatements(this.table, writes);
     try {
-      const result = (await client.query(writes.map(({ statement }) => inlineParameters(statement)).join(';\n'))) as unknown;
+      const result = (await client.query(statements.map(({ text }) => text).join(';\n'))) as unknown;
       const results = (Array.isArray(result) ? result : [result]) as Array<{ rows: WrittenRow[] }>;
-      return results.map((each) => each.rows[0]);
+      const rows: Array<WrittenRow | undefined> = [];
+      const created: Array<AppliedMark & { recordId: string }> = [];
+      for (const [position, { writes: indexes, insertsRows }] of statements.entries()) {
+        const returned = results[position]?.rows ?? [];
+        indexes.forEach((index, offset) => (rows[index] = insertsRows ? returned[offset] : returned[0]));
+        if (!insertsRows) continue;
+        // PostgreSQL returns inserted rows in the order of VALUES but does not promise it: each row's
+        // values are checked against its command, so a record is never tied to another command's
+        // entity (rows holding equal values are interchangeable).
+        for (const index of indexes) {
+          const row = rows[index];
+          if (!row || !holdsValues(row, writes[index]!.fields)) {
+            await savepoint.rollback(`rolling back ${writes.length} commands whose rows could not be told apart`);
+            return null;
+          }
+          created.push({ ...writes[index]!.mark, recordId: row.record_id });
+        }
+      }
+      if (created.length > 0) {
+        const marks = markAppliedStatement(this.table, created);
+        await client.query(marks.text, marks.values);
+      }
+      return rows;
     } catch (error) {
       const failure = classifyPostgresFailure(error);
       if (failure.kind !== 'rejected') throw toPostgresSystemError(error, `applying ${writes.length} commands`);
@@ -376,7 +404,46 @@ interface PlannedWrite {
   fields: Array<[string, FieldValue]>;
   mark: AppliedMark;
   recreate: boolean;
+  /** A create of a new row with at least one field: it can share a multi-row insert. */
+  insertsRow: boolean;
+  /** The write alone, marking the entity in the same statement. */
   statement: WriteStatement;
+}
+
+interface RoundStatement {
+  text: string;
+  /** Indexes of the round's writes it performs, in the order of the rows it returns. */
+  writes: number[];
+  /** A multi-row insert: one row per write, not marked yet. */
+  insertsRows: boolean;
+}
+
+/**
+ * A round's statements, in the order of its writes: consecutive creates of the same columns as one
+ * multi-row insert, every other write as a statement of its own.
+ */
+function roundStatements(table: PostgresTable, writes: readonly PlannedWrite[]): RoundStatement[] {
+  const runs: Array<{ columns: string | null; writes: number[] }> = [];
+  writes.forEach((write, index) => {
+    const columns = write.insertsRow ? JSON.stringify(write.fields.map(([column]) => column)) : null;
+    const last = runs.at(-1);
+    if (columns !== null && last?.columns === columns) last.writes.push(index);
+    else runs.push({ columns, writes: [index] });
+  });
+  return runs.map(({ columns, writes: indexes }) => {
+    if (columns === null) return { text: inlineParameters(writes[indexes[0]!]!.statement), writes: indexes, insertsRows: false };
+    const rows = indexes.map((index) => writes[index]!.fields.map(([, value]) => value));
+    return { text: insertRowsText(table, JSON.parse(columns) as string[], rows), writes: indexes, insertsRows: true };
+  });
+}
+
+/** Whether the row holds the values written to it, compared as the text the server was sent. */
+function holdsValues(row: WrittenRow, fields: ReadonlyArray<readonly [string, FieldValue]>): boolean {
+  return fields.every(([column, value]) => {
+    const held = row.row?.[column];
+    if (value === null || held === null || held === undefined) return value === null && (held === null || held === undefined);
+    return (typeof held === 'object' ? JSON.stringify(held) : String(held)) === String(value);
+  });
 }
 
 /**
