@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { eventually } from '@tandem/testing';
 
@@ -13,6 +14,7 @@ const DEFAULT_NODE_ARGS = '--max-old-space-size=192';
  */
 export class ServiceProcess {
   private child: ChildProcess | null = null;
+  private assignedPort: number | null = null;
   private exited: Promise<number | null> = Promise.resolve(null);
   readonly logFile: string;
 
@@ -20,18 +22,19 @@ export class ServiceProcess {
     readonly app: 'reconciler' | 'connector' | 'applier',
     readonly name: string,
     private readonly env: Record<string, string>,
-    readonly port: number,
   ) {
     mkdirSync(LOG_DIR, { recursive: true });
     this.logFile = join(LOG_DIR, `${name}.log`);
   }
 
   async start(): Promise<void> {
+    // Chosen at the first start and kept across restarts.
+    this.assignedPort ??= await freePort();
     const log = createWriteStream(this.logFile, { flags: 'a' });
     // Node.js flags for every service. By default the heap is capped as a deployment would size it
     // (V8 otherwise grows it lazily under load); `--cpu-prof` and the like when profiling.
     const nodeArgs = (process.env['TANDEM_SERVICE_NODE_ARGS'] ?? DEFAULT_NODE_ARGS).split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', join(ROOT, 'apps', this.app, 'src', 'main.ts')], {
+    const child = spawn(process.execPath, [...nodeArgs, ...this.entryPoint()], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,6 +51,16 @@ export class ServiceProcess {
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
+  }
+
+  /**
+   * The app's compiled main.js when TANDEM_SERVICE_BUILD names a compiled workspace (what the
+   * images run, built by tools/build), else its TypeScript source, compiled as it loads.
+   */
+  private entryPoint(): string[] {
+    const build = process.env['TANDEM_SERVICE_BUILD'];
+    if (build) return [resolve(ROOT, build, 'apps', this.app, 'src', 'main.js')];
+    return ['-r', '@swc-node/register', join(ROOT, 'apps', this.app, 'src', 'main.ts')];
   }
 
   /** Graceful: SIGTERM, and the service finishes its batch before exiting. */
@@ -74,13 +87,29 @@ export class ServiceProcess {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The HTTP port of its health endpoints, chosen when it first starts. */
+  get port(): number {
+    if (this.assignedPort === null) throw new Error(`${this.name} has not been started`);
+    return this.assignedPort;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
 }
 
-let nextPort = 19_100 + Math.floor(Math.random() * 500);
-export function freePort(): number {
-  nextPort += 1;
-  return nextPort;
+/**
+ * A port no process listens on now, picked by the operating system: stacks started side by side (a
+ * test run and a benchmark) drew from one small range before, and a service that lost the race for
+ * its port looked ready through the other stack's service on it.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, () => {
+      const address = server.address();
+      server.close(() => (address !== null && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port assigned'))));
+    });
+  });
 }

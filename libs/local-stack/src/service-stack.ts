@@ -1,7 +1,7 @@
 import { createPgSqlClient, migrate, SyncConfigRepository, type PgSqlClient } from '@tandem/state';
 import { SyncConfigSchema, type SyncConfig } from '@tandem/sync-config';
 import { TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniqueSuffix } from '@tandem/testing';
-import { freePort, ServiceProcess } from './service-process';
+import { ServiceProcess } from './service-process';
 
 export interface StackSystem {
   id: string;
@@ -35,16 +35,16 @@ export class ServiceStack {
       LOG_LEVEL: 'info',
       ...extraEnv,
     };
-    this.reconciler = new ServiceProcess('reconciler', `${this.prefix}-reconciler`, base, freePort());
+    this.reconciler = new ServiceProcess('reconciler', `${this.prefix}-reconciler`, base);
     for (const system of systems) {
       const env = { ...base, ...system.env, SYSTEM_ID: system.id };
       this.connectors.set(
         system.id,
-        new ServiceProcess('connector', `${this.prefix}-connector-${system.id}`, { REDIS_URL: TEST_REDIS_URL, POLL_INTERVAL_MS: '200', ...env }, freePort()),
+        new ServiceProcess('connector', `${this.prefix}-connector-${system.id}`, { REDIS_URL: TEST_REDIS_URL, POLL_INTERVAL_MS: '200', ...env }),
       );
       this.appliers.set(
         system.id,
-        new ServiceProcess('applier', `${this.prefix}-applier-${system.id}`, { REDIS_URL: TEST_REDIS_URL, BREAKER_RESET_MS: '1000', ...env }, freePort()),
+        new ServiceProcess('applier', `${this.prefix}-applier-${system.id}`, { REDIS_URL: TEST_REDIS_URL, BREAKER_RESET_MS: '1000', ...env }),
       );
     }
   }
