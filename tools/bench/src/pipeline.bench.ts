@@ -1,6 +1,7 @@
-import { createCrmCustomerDatabases, startCrmCustomerStack } from '@tandem/local-stack';
+import { createCrmCustomerDatabases, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
 import { eventually } from '@tandem/testing';
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 
 /**
@@ -13,6 +14,9 @@ const THROUGHPUT_CHANGES = Number(process.env['BENCH_CHANGES'] ?? 30_000);
 const LATENCY_RATE_PER_S = Number(process.env['BENCH_LATENCY_RATE'] ?? 2_500);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 10);
 const TICK_MS = 100;
+const ROOT = resolve(__dirname, '../../..');
+/** USER_HZ, the unit of CPU times in /proc on Linux. */
+const CLOCK_TICKS_PER_S = 100;
 
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -32,6 +36,7 @@ async function main(): Promise<void> {
   try {
 
     say(`phase 1: ${THROUGHPUT_CHANGES} inserts as fast as the CRM takes them`);
+    const cpuBefore = await cpuSnapshot(stack, dbs);
     const started = Date.now();
     for (let done = 0; done < THROUGHPUT_CHANGES; done += 1_000) {
       const count = Math.min(1_000, THROUGHPUT_CHANGES - done);
@@ -44,6 +49,9 @@ async function main(): Promise<void> {
     const lastArrival = await waitForArrivals(customer, THROUGHPUT_CHANGES, started);
     const seconds = (lastArrival - started) / 1000;
     say(`  ${THROUGHPUT_CHANGES} changes in ${seconds.toFixed(2)} s`);
+    const cpuAfter = await cpuSnapshot(stack, dbs);
+    const cpuUsed = [...cpuAfter].map(([name, after]) => `${name} ${(after - (cpuBefore.get(name) ?? 0)).toFixed(1)}`);
+    say(`  CPU-s in phase 1: ${cpuUsed.join(', ')}`);
 
     say(`phase 2: ${LATENCY_RATE_PER_S} updates/s for ${LATENCY_SECONDS} s`);
     const perTick = Math.round((LATENCY_RATE_PER_S * TICK_MS) / 1000);
@@ -130,6 +138,44 @@ function peakRssMb(pid: number | undefined): number {
   try {
     const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
     return match ? Math.round(Number(match[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds used so far by each service process, by the PostgreSQL backends connected to each
+ * database (connections already closed are not counted) and by the broker, so runs can be compared
+ * per change even when other work shares the machine.
+ */
+async function cpuSnapshot(stack: ServiceStack, dbs: CrmCustomerDatabases): Promise<Map<string, number>> {
+  const used = new Map<string, number>();
+  for (const service of stack.services()) used.set(service.name.replace(`${stack.prefix}-`, ''), cpuSeconds(service.pid));
+  const databases = { tandem: dbs.tandem.name, crm: dbs.crmDb.name, customer: dbs.customerDb.name };
+  const { rows } = await dbs.crm.query<{ pid: number; datname: string }>(`SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)`, [Object.values(databases)]);
+  for (const [label, name] of Object.entries(databases)) {
+    used.set(`pg:${label}`, rows.filter((row) => row.datname === name).reduce((sum, row) => sum + cpuSeconds(row.pid), 0));
+  }
+  used.set('kafka', cpuSeconds(kafkaPid()));
+  return used;
+}
+
+/** The project's broker, when `npm run kafka:start` started it (it may serve other clients too). */
+function kafkaPid(): number | undefined {
+  try {
+    return Number(readFileSync(join(ROOT, '.tandem', 'kafka', 'kafka.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User and system CPU time of a process, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name (which may hold spaces); utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
   } catch {
     return 0;
   }
