@@ -81,8 +81,12 @@ EOF
 
   # 3. Format the storage once (the KRaft equivalent of 'kafka-storage format').
   if [[ ! -f "$DATA/meta.properties" ]]; then
-    # A cluster id is 16 random bytes in URL-safe base64 (what 'kafka-storage random-uuid' prints).
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    # A cluster id is 16 random bytes in URL-safe base64 (what 'kafka-storage random-uuid' prints),
+    # drawn again when it starts with '-', which the storage tool would read as an option.
+    cluster_id=-
+    while [ "${cluster_id#-}" != "$cluster_id" ]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    done
     echo "kafka: formatting $DATA (cluster id $cluster_id)"
     java -cp "$LIB/*" kafka.tools.StorageTool format --config "$CONF" --cluster-id "$cluster_id" \
       >>"$LOG_FILE" 2>&1 || { echo "kafka: storage format failed, see $LOG_FILE" >&2; tail -n 20 "$LOG_FILE" >&2; exit 1; }
