@@ -27,9 +27,14 @@ export class ServiceProcess {
     this.logFile = join(LOG_DIR, `${name}.log`);
   }
 
-  async start(): Promise<void> {
-    // Chosen at the first start and kept across restarts.
+  /** Picks the HTTP port at the first call (or first start) and keeps it across restarts. */
+  async assignPort(): Promise<number> {
     this.assignedPort ??= await freePort();
+    return this.assignedPort;
+  }
+
+  async start(): Promise<void> {
+    await this.assignPort();
     const log = createWriteStream(this.logFile, { flags: 'a' });
     // Node.js flags for every service. By default the heap is capped as a deployment would size it
     // (V8 otherwise grows it lazily under load); `--cpu-prof` and the like when profiling.
@@ -87,7 +92,7 @@ export class ServiceProcess {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The HTTP port of its health endpoints, chosen when it first starts. */
+  /** The HTTP port of its health endpoints, chosen by `assignPort` or the first start. */
   get port(): number {
     if (this.assignedPort === null) throw new Error(`${this.name} has not been started`);
     return this.assignedPort;
