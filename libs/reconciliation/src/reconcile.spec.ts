@@ -489,6 +489,19 @@ describe('reconcile', () => {
     expect(result2!.commands).toEqual([]);
   });
 
+  it('deletes the record a late create made in a system after that system deleted its own record of the entity', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const fields = { first_name: { after: 'Ann' }, last_name: { after: 'Lee' }, email: { after: 'ann@example.com' }, phone: { after: '111' } };
+    const [first] = run(sync, [onRecord(change('customer', 1, fields, 'create'), 'cust-1')]);
+    const createInCrm = first!.commands.find((c) => c.data.target === 'crm')!;
+    // The CRM made its own record of the contact and deleted it before Tandem's create reached it...
+    const [, deleted] = run(sync, [change('crm', 1, fields, 'create'), change('crm', 2, {}, 'delete')], first!.state);
+    expect(deleted!.state.deleted).not.toBeNull();
+    // ...which then found no record holding the email and made a new one: it goes too.
+    const [late] = run(sync, [result(createInCrm, 'crm-2', '3')], deleted!.state);
+    expect(late!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['crm', 'delete', 'crm-2']]);
+  });
+
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

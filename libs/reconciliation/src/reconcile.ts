@@ -156,7 +156,14 @@ class Run {
     }
     // A delete's result names the record it removed, which is no record of the entity there any more.
     const removed = system.pending.some((write) => write.commandId === data.commandId && write.deletes);
+    // A write that made a new record in a system whose own record of the deleted entity was deleted
+    // (a create sent before that delete, which found nothing to update): the system holds it again.
+    const madeAfterDelete = this.state.deleted !== null && system.deletedAt !== null && data.recordId !== null && !removed && data.recordId !== system.recordId;
     if (data.recordId !== null && !removed) system.recordId = data.recordId;
+    if (madeAfterDelete) {
+      system.deletedAt = null;
+      system.deletedPosition = null;
+    }
     const confirmed = system.pending.filter((write) => write.version <= data.version);
     for (const write of confirmed) {
       for (const [field, version] of Object.entries(write.fieldVersions)) markSeen(system, field, version, data.position);
