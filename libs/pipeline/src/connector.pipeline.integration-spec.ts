@@ -23,6 +23,8 @@ class ListSource implements RecordChangeSource {
   async waitForChanges(): Promise<void> {}
 }
 
+const deleted = (recordId: string): RecordChange => ({ sequence: '2', operation: 'delete', recordId, before: null, after: null, changedAt: new Date() });
+
 const inserted = (recordId: string, email: string): RecordChange => ({
   sequence: '1',
   operation: 'insert',
@@ -97,5 +99,31 @@ describe('ConnectorPipeline', () => {
     const links = await identities.linksOf(tenantId, [recreating, settled]);
     expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
     expect(links.get(settled)?.map((link) => link.recordId)).toEqual(['h-2']);
+  });
+  it('publishes the delete of a linked record it never reported, and starts no entity for an unlinked one', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = compileSync(
+      SyncConfigSchema.parse({
+        id: 'contacts',
+        tenantId,
+        entityType: 'contact',
+        systems: ['crm', 'hubspot'].map((id) => ({ id, kind: 'postgres', mapping: [{ kind: 'field', native: 'email', canonical: 'email' }] })),
+      }),
+    );
+    const identities = new IdentityRepository(client);
+    const entityId = randomUUID();
+    // Tandem created h-1 for the entity; a person archived it before it was ever reported.
+    await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId }]);
+    const sent: TopicRecords[] = [];
+    const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+
+    const source = new ListSource([deleted('h-1'), deleted('h-9')]);
+    await connector.pump(source, 10);
+
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string } }));
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation])).toEqual([['h-1', entityId, 'delete']]);
+    expect(connector.stats.unlinkedDeletes).toBe(1);
+    expect(await identities.linkedEntities(tenantId, 'contact', 'hubspot', ['h-9'])).toEqual(new Map());
+    expect(await source.readBatch(10)).toEqual([]);
   });
 });

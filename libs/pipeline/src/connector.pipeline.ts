@@ -39,6 +39,8 @@ export interface ConnectorStats {
   published: number;
   unchanged: number;
   mappingErrors: number;
+  /** Deletes of records no entity was linked to, which had nothing to propagate. */
+  unlinkedDeletes: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface ConnectorStats {
  * to the changes topic, and only then acknowledges the source, so a crash republishes rather than loses.
  */
 export class ConnectorPipeline {
-  readonly stats: ConnectorStats = { read: 0, published: 0, unchanged: 0, mappingErrors: 0 };
+  readonly stats: ConnectorStats = { read: 0, published: 0, unchanged: 0, mappingErrors: 0, unlinkedDeletes: 0 };
   readonly timings = new StageTimings();
   private readonly mapper: FieldMapper;
 
@@ -79,9 +81,11 @@ export class ConnectorPipeline {
     this.stats.unchanged += mapped.length - relevant.length;
 
     const identity = await this.timings.time('identify', () => this.identify(source, relevant));
-    const events: MessageDraft<'change'>[] = relevant.map(({ change, fields }) => {
-      const link = identity.get(change.recordId);
-      if (!link) throw new Error(`record ${change.recordId} of ${this.systemId} was not linked to an entity`);
+    // A deleted record no entity ever had (made and removed there before Tandem saw it) takes nothing with it.
+    const linked = relevant.filter(({ change }) => identity.has(change.recordId));
+    this.stats.unlinkedDeletes += relevant.length - linked.length;
+    const events: MessageDraft<'change'>[] = linked.map(({ change, fields }) => {
+      const link = identity.get(change.recordId)!;
       return {
         type: 'change',
         eventId: `${this.systemId}:${change.recordId}:${change.sequence}`,
@@ -115,7 +119,10 @@ export class ConnectorPipeline {
     }
   }
 
-  /** Links each record to its entity: records Tandem wrote are known first-hand, the rest by link or match. */
+  /**
+   * Links each record to its entity: records Tandem wrote are known first-hand, the rest by link or
+   * match. A deleted record is only looked up: one without a link starts no entity.
+   */
   private async identify(source: RecordChangeSource, relevant: Array<{ change: RecordChange; before: FieldValues | null; after: FieldValues | null }>) {
     const { config } = this.sync;
     const identities = new IdentityRepository(this.db);
@@ -124,8 +131,14 @@ export class ConnectorPipeline {
       const links = [...written].map(([recordId, entityId]) => ({ recordId, entityId }));
       await identities.relink(config.tenantId, config.entityType, this.systemId, links);
     }
-    const records = relevant.map(({ change, after, before }) => ({ recordId: change.recordId, matchKey: matchKeyOf(config.matchOn, after ?? before) }));
+    const records = relevant
+      .filter(({ change }) => change.operation !== 'delete')
+      .map(({ change, after }) => ({ recordId: change.recordId, matchKey: matchKeyOf(config.matchOn, after) }));
     const resolved = await identities.resolve(config.tenantId, config.entityType, this.systemId, records);
+    const deleted = [...new Set(relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId)).map(({ change }) => change.recordId))];
+    for (const [recordId, entityId] of await identities.linkedEntities(config.tenantId, config.entityType, this.systemId, deleted)) {
+      resolved.set(recordId, { entityId, created: false, matched: false });
+    }
     return this.adoptTandemCreates(identities, records, resolved);
   }
 

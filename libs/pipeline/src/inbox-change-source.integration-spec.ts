@@ -106,6 +106,17 @@ describe('InboxChangeSource', () => {
     expect(restore).toMatchObject({ operation: 'insert', sequence: '4000', before: null });
   });
 
+  it('reports a record deleted before it was ever reported as deleted, once', async () => {
+    await source.enqueue([
+      { recordId: '9', kind: 'changed', modifiedAtMs: 1_000, values: null },
+      { recordId: '9', kind: 'deleted', modifiedAtMs: 2_000, values: null },
+    ]);
+    const changes = await readAndAcknowledge();
+    expect(changes.map((change) => [change.recordId, change.operation, change.sequence, change.before, change.after])).toEqual([['9', 'delete', '2000', null, null]]);
+    await source.enqueue([{ recordId: '9', kind: 'deleted', modifiedAtMs: 2_000, values: null }]);
+    expect(await readAndAcknowledge()).toEqual([]);
+  });
+
   it('publishes a state a notice announced even when the fetch already sees a later write over it', async () => {
     await source.enqueue([{ recordId: '8', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
     await readAndAcknowledge();

@@ -237,13 +237,15 @@ function lateChange(last: SourceRecord, notice: SourceNotice & { modifiedAtMs: n
 
 /**
  * The change from the last report to the current state, or null when there is none to publish: a
- * report older than the last one, the same values again, or a deletion of what was never seen.
- * Sequences are the source's modification times, kept increasing per record so the reconciler can
- * compare them with the positions of Tandem's own writes.
+ * report older than the last one, the same values again, or a deletion already reported. A record
+ * deleted before it was ever reported is reported deleted all the same: Tandem may have created it
+ * there, and only the connector can tell it is linked. Sequences are the source's modification
+ * times, kept increasing per record so the reconciler can compare them with the positions of
+ * Tandem's own writes.
  */
 function changeBetween(previous: SourceRecord | undefined, current: SourceRecord): RecordChange | null {
   const live = previous && !previous.deleted ? previous : null;
-  if (current.deleted && !live) return null;
+  if (current.deleted && previous?.deleted) return null;
   if (!current.deleted && live && (current.modifiedAtMs < live.modifiedAtMs || sameValues(live.values, current.values))) return null;
   const sequence = Math.max(current.modifiedAtMs, previous ? previous.modifiedAtMs + 1 : 0);
   current.modifiedAtMs = sequence;

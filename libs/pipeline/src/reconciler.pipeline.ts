@@ -185,6 +185,9 @@ function logEntry(message: ReconcilerInput, skipped: string | null, commands: nu
         ? `apply.${message.data.outcome}`
         : 'conflict.decided';
   const detail: Record<string, unknown> = { eventId: message.eventId, commands, conflicts };
+  // What happened where, so that an entity's story can be read from the log alone.
+  if (message.type === 'change') Object.assign(detail, { operation: message.data.operation, recordId: message.data.recordId, fields: Object.keys(message.data.fields) });
+  if (message.type === 'apply.result') Object.assign(detail, { recordId: message.data.recordId, version: message.data.version });
   if (skipped) detail['reason'] = skipped;
   if (message.type === 'apply.result' && message.data.error) detail['error'] = message.data.error;
   return { tenantId: message.tenantId, entityId: message.data.entityId, systemId, action, detail };

@@ -103,6 +103,12 @@ export class IdentityRepository {
     return new Map(rows.map((row) => [row.match_key, row.entity_id.toLowerCase()]));
   }
 
+  /** The entity each record of one system is linked to; unlinked records are absent. */
+  async linkedEntities(tenantId: string, entityType: string, systemId: string, recordIds: string[]): Promise<Map<string, string>> {
+    if (recordIds.length === 0) return new Map();
+    return readLinks(this.client, { tenantId, entityType, systemId }, recordIds);
+  }
+
   /** The record that stands for the entity in one system, or null when it has none there yet. */
   async recordIdFor(tenantId: string, entityType: string, systemId: string, entityId: string): Promise<string | null> {
     const { rows } = await this.client.query<{ record_id: string }>(

@@ -122,14 +122,18 @@ export class HubSpotSourceReader implements SourceReader {
     return result.contacts.length;
   }
 
-  /** Archived contacts still live in the last report become deletion notices (confirmed by a fetch). */
+  /**
+   * Archived contacts not yet reported deleted become deletion notices (confirmed by a fetch): those
+   * still live in the last report, and those never reported at all (Tandem may have created one
+   * that a person archived before its webhooks came); each is reported once.
+   */
   async sweepArchived(): Promise<number> {
     const { tenantId, systemId, client, db } = this.options;
     const records = new SourceRecordRepository(db);
     let announced = 0;
     for await (const page of listArchivedContacts(client, { properties: ['lastmodifieddate'] })) {
       const known = await records.load(tenantId, systemId, page.contacts.map((contact) => contact.id));
-      const gone = page.contacts.filter((contact) => known.get(contact.id)?.deleted === false);
+      const gone = page.contacts.filter((contact) => known.get(contact.id)?.deleted !== true);
       await this.source.enqueue(gone.map((contact) => ({ recordId: contact.id, kind: 'deleted', modifiedAtMs: archivedAtMs(contact), values: null })));
       announced += gone.length;
     }
