@@ -1,7 +1,9 @@
-import { createThreeWayWorld, threeWayStack, threeWaySync } from '@tandem/local-stack';
+import { createThreeWayWorld, threeWayStack, threeWaySync, type ThreeWayWorld } from '@tandem/local-stack';
 import { FieldMapper } from '@tandem/mapping';
 import { TcpRelay, TEST_KAFKA_BROKERS, TEST_POSTGRES_URL, TEST_REDIS_URL, uniqueSuffix } from '@tandem/testing';
 import { Redis } from 'ioredis';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { check } from './checker';
 import { FaultInjector, planFaults } from './faults';
@@ -76,8 +78,8 @@ async function main(): Promise<number> {
     skipKafkaRestart: options.skipKafkaRestart,
     say,
   });
+  const workload = new Workload({ crm, customer, hubspot: world.hubspot, mappers }, seed);
   try {
-    const workload = new Workload({ crm, customer, hubspot: world.hubspot, mappers }, seed);
     await workload.seedContacts(profile.seedContactsPerSystem);
     say(`${workload.emails.length} contacts in the three systems; starting the reconciler, connectors and appliers (${tenantId}, topics ${stack.prefix}.*)`);
     await stack.start();
@@ -141,8 +143,19 @@ async function main(): Promise<number> {
     redis.disconnect();
     await customerRelay.cut();
     await redisRelay.cut();
-    if (process.env['VERIFY_KEEP'] !== '1') await world.close();
+    if (process.env['VERIFY_KEEP'] === '1') keepForInvestigation(seed, world, tenantId, workload.ops);
+    else await world.close();
   }
+}
+
+/** Where a kept run's databases are, and every edit the workload made, to trace an entity's story. */
+function keepForInvestigation(seed: number, world: ThreeWayWorld, tenantId: string, ops: readonly unknown[]): void {
+  const dir = join(__dirname, '..', '..', '..', '.tandem', 'verify');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `seed-${seed}.json`);
+  const databases = { tandem: world.tandem.url, crm: world.crmDb.url, customer: world.customerDb.url };
+  writeFileSync(file, JSON.stringify({ seed, tenantId, databases, ops }, null, 1));
+  say(`kept: databases and the workload's edits in ${file}`);
 }
 
 function seconds(since: number): string {
