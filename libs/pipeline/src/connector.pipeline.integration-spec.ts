@@ -126,4 +126,28 @@ describe('ConnectorPipeline', () => {
     expect(await identities.linkedEntities(tenantId, 'contact', 'hubspot', ['h-9'])).toEqual(new Map());
     expect(await source.readBatch(10)).toEqual([]);
   });
+  it('gives the late edits of a record Tandem replaced to its entity, not to a new one', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = compileSync(
+      SyncConfigSchema.parse({
+        id: 'contacts',
+        tenantId,
+        entityType: 'contact',
+        systems: ['crm', 'customer'].map((id) => ({ id, kind: 'postgres', mapping: [{ kind: 'field', native: 'email', canonical: 'email' }, { kind: 'field', native: 'name', canonical: 'first_name' }] })),
+      }),
+    );
+    const identities = new IdentityRepository(client);
+    const entityId = (await identities.resolve(tenantId, 'contact', 'customer', [{ recordId: 'c-1', matchKey: 'ann@example.com' }])).get('c-1')!.entityId;
+    // Tandem deleted c-1 and re-created the entity there as c-2; an edit made on c-1 before the delete arrives now.
+    await identities.relink(tenantId, 'contact', 'customer', [{ recordId: 'c-2', entityId }]);
+    const sent: TopicRecords[] = [];
+    const connector = new ConnectorPipeline(client, sync, 'customer', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+    const edit: RecordChange = { sequence: '5', operation: 'update', recordId: 'c-1', before: { email: 'ann@example.com', name: 'Ann' }, after: { email: 'ann@example.com', name: 'Anna' }, changedAt: new Date() };
+
+    await connector.pump(new ListSource([edit, deleted('c-1')]), 10);
+
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string } }));
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation])).toEqual([['c-1', entityId, 'update'], ['c-1', entityId, 'delete']]);
+    expect(await identities.recordIdFor(tenantId, 'contact', 'customer', entityId)).toBe('c-2');
+  });
 });

@@ -121,7 +121,8 @@ export class ConnectorPipeline {
 
   /**
    * Links each record to its entity: records Tandem wrote are known first-hand, the rest by link or
-   * match. A deleted record is only looked up: one without a link starts no entity.
+   * match. A record Tandem has replaced with a new one there still belongs to its entity (its late
+   * edits are that entity's). A deleted record is only looked up: one without a link starts no entity.
    */
   private async identify(source: RecordChangeSource, relevant: Array<{ change: RecordChange; before: FieldValues | null; after: FieldValues | null }>) {
     const { config } = this.sync;
@@ -131,12 +132,14 @@ export class ConnectorPipeline {
       const links = [...written].map(([recordId, entityId]) => ({ recordId, entityId }));
       await identities.relink(config.tenantId, config.entityType, this.systemId, links);
     }
+    const scope = [config.tenantId, config.entityType, this.systemId] as const;
+    const replaced = await identities.replacedRecordEntities(...scope, [...new Set(relevant.map(({ change }) => change.recordId))]);
     const records = relevant
-      .filter(({ change }) => change.operation !== 'delete')
+      .filter(({ change }) => change.operation !== 'delete' && !replaced.has(change.recordId))
       .map(({ change, after }) => ({ recordId: change.recordId, matchKey: matchKeyOf(config.matchOn, after) }));
-    const resolved = await identities.resolve(config.tenantId, config.entityType, this.systemId, records);
+    const resolved = await identities.resolve(...scope, records);
     const deleted = [...new Set(relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId)).map(({ change }) => change.recordId))];
-    for (const [recordId, entityId] of await identities.linkedEntities(config.tenantId, config.entityType, this.systemId, deleted)) {
+    for (const [recordId, entityId] of [...replaced, ...(await identities.linkedEntities(...scope, deleted.filter((id) => !replaced.has(id))))]) {
       resolved.set(recordId, { entityId, created: false, matched: false });
     }
     return this.adoptTandemCreates(identities, records, resolved);

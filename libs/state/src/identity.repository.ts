@@ -60,7 +60,8 @@ export class IdentityRepository {
   /**
    * Records Tandem itself wrote for known entities (a create, or a re-create after a delete): each
    * becomes the entity's record in that system, replacing an older link, so its own capture is
-   * recognised instead of starting a new entity.
+   * recognised instead of starting a new entity. The record it replaces is remembered as the
+   * entity's replaced record there (see `replacedRecordEntities`).
    */
   async relink(tenantId: string, entityType: string, systemId: string, links: { recordId: string; entityId: string }[]): Promise<void> {
     if (links.length === 0) return;
@@ -77,12 +78,27 @@ export class IdentityRepository {
     const recordIds = changed.map((link) => link.recordId);
     const entityIds = changed.map((link) => link.entityId);
     await this.client.transaction(async (tx) => {
-      await tx.query(
+      const { rows: unlinked } = await tx.query<{ record_id: string; entity_id: string }>(
         `DELETE FROM tandem_record_links
          WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3
-           AND (record_id = ANY($4::text[]) OR entity_id = ANY($5::uuid[]))`,
+           AND (record_id = ANY($4::text[]) OR entity_id = ANY($5::uuid[]))
+         RETURNING record_id, entity_id::text`,
         [...scope, recordIds, entityIds],
       );
+      const relinked = new Set(recordIds);
+      const replaced = unlinked.filter((row) => !relinked.has(row.record_id));
+      await tx.query(
+        `DELETE FROM tandem_replaced_links WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
+        [...scope, recordIds],
+      );
+      if (replaced.length > 0) {
+        await tx.query(
+          `INSERT INTO tandem_replaced_links (tenant_id, entity_type, system_id, record_id, entity_id)
+           SELECT $1, $2, $3, r.record_id, r.entity_id FROM unnest($4::text[], $5::uuid[]) AS r(record_id, entity_id)
+           ON CONFLICT (tenant_id, entity_type, system_id, record_id) DO UPDATE SET entity_id = EXCLUDED.entity_id`,
+          [...scope, replaced.map((row) => row.record_id), replaced.map((row) => row.entity_id)],
+        );
+      }
       await tx.query(
         `INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id)
          SELECT $1, $2, $3, n.record_id, n.entity_id FROM unnest($4::text[], $5::uuid[]) AS n(record_id, entity_id)
@@ -101,6 +117,17 @@ export class IdentityRepository {
       [tenantId, entityType, keys],
     );
     return new Map(rows.map((row) => [row.match_key, row.entity_id.toLowerCase()]));
+  }
+
+  /** The entity each of these records stood for in one system until Tandem replaced it there. */
+  async replacedRecordEntities(tenantId: string, entityType: string, systemId: string, recordIds: string[]): Promise<Map<string, string>> {
+    if (recordIds.length === 0) return new Map();
+    const { rows } = await this.client.query<{ record_id: string; entity_id: string }>(
+      `SELECT record_id, entity_id::text FROM tandem_replaced_links
+       WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
+      [tenantId, entityType, systemId, recordIds],
+    );
+    return new Map(rows.map((row) => [row.record_id, row.entity_id]));
   }
 
   /** The entity each record of one system is linked to; unlinked records are absent. */

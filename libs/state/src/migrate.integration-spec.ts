@@ -13,6 +13,7 @@ const TABLES = [
   'tandem_migrations',
   'tandem_record_errors',
   'tandem_record_links',
+  'tandem_replaced_links',
   'tandem_source_inbox',
   'tandem_source_records',
   'tandem_sync_configs',

@@ -158,9 +158,23 @@ const sourceRecordReports = `
 ALTER TABLE tandem_source_records ADD COLUMN reported_ms bigint[] NOT NULL DEFAULT '{}';
 `;
 
+const replacedLinks = `
+-- Records that stood for an entity in a system until Tandem replaced them there (a re-create after
+-- a delete): edits made on them before they went still belong to that entity.
+CREATE TABLE tandem_replaced_links (
+  tenant_id text NOT NULL,
+  entity_type text NOT NULL,
+  system_id text NOT NULL,
+  record_id text NOT NULL,
+  entity_id uuid NOT NULL,
+  PRIMARY KEY (tenant_id, entity_type, system_id, record_id)
+);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
   { id: '003_applied_versions', sql: appliedVersions },
   { id: '004_source_record_reports', sql: sourceRecordReports },
+  { id: '005_replaced_links', sql: replacedLinks },
 ];
