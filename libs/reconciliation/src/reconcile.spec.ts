@@ -502,6 +502,26 @@ describe('reconcile', () => {
     expect(late!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['crm', 'delete', 'crm-2']]);
   });
 
+  it('takes a system\'s report of Tandem\'s delete, confirmed after a restore, for that delete, not a new one', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    // A CRM edit and then its delete are on their way to the customer database.
+    const [edited, deleted] = run(sync, [change('crm', 2, { last_name: { before: 'Lee', after: 'Li' } }), change('crm', 3, {}, 'delete')], state);
+    const [editThere, deleteThere] = [edited!.commands[0]!, deleted!.commands[0]!];
+    // The customer's edit, made before that delete reached it, wins: the entity is restored.
+    const [restored] = run(sync, [onRecord(change('customer', 5, { phone: { before: '111', after: '555' } }, 'update'), 'cust-1')], deleted!.state);
+    expect(restored!.state.deleted).toBeNull();
+    // The edit and the delete land, and the customer reports the delete after their results.
+    const [, landed, echo] = run(
+      sync,
+      [result(editThere, 'cust-1', '6'), result(deleteThere, 'cust-1', '7'), onRecord(change('customer', 7, {}, 'delete'), 'cust-1')],
+      restored!.state,
+    );
+    expect(landed!.state.deleted).toBeNull();
+    expect(echo!.state.deleted).toBeNull();
+    expect(echo!.commands.filter((c) => c.data.operation === 'delete')).toEqual([]);
+  });
+
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

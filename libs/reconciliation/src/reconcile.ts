@@ -159,7 +159,10 @@ class Run {
     // A write that made a new record in a system whose own record of the deleted entity was deleted
     // (a create sent before that delete, which found nothing to update): the system holds it again.
     const madeAfterDelete = this.state.deleted !== null && system.deletedAt !== null && data.recordId !== null && !removed && data.recordId !== system.recordId;
-    if (data.recordId !== null && !removed) system.recordId = data.recordId;
+    // A write sent before a restore, confirmed on the record the restore replaced (Tandem's delete
+    // is removing it): that record does not become the entity's record there again.
+    const replaced = data.recordId === system.replacedRecordId && system.recordId !== data.recordId && system.pending.some((write) => write.deletes);
+    if (data.recordId !== null && !removed && !replaced) system.recordId = data.recordId;
     if (madeAfterDelete) {
       system.deletedAt = null;
       system.deletedPosition = null;
