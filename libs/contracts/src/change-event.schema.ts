@@ -35,6 +35,11 @@ export const ChangeEventSchema = EnvelopeSchema.extend({
     madeAt: SequenceSchema.optional(),
     /** True for rows read by the initial snapshot rather than observed as they changed. */
     snapshot: z.boolean(),
+    /**
+     * True when the source never reports Tandem's own writes (capture that skips the applier's
+     * transactions): the change is certainly the system's own. Absent: it may report one of Tandem's.
+     */
+    notFromTandem: z.literal(true).optional(),
   }),
 });
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;

@@ -121,7 +121,7 @@ describe('ConnectorPipeline', () => {
     await connector.pump(source, 10);
 
     const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string } }));
-    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation])).toEqual([['h-1', entityId, 'delete']]);
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, 'notFromTandem' in data])).toEqual([['h-1', entityId, 'delete', false]]);
     expect(connector.stats.unlinkedDeletes).toBe(1);
     expect(await identities.linkedEntities(tenantId, 'contact', 'hubspot', ['h-9'])).toEqual(new Map());
     expect(await source.readBatch(10)).toEqual([]);
@@ -144,10 +144,12 @@ describe('ConnectorPipeline', () => {
     const connector = new ConnectorPipeline(client, sync, 'customer', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
     const edit: RecordChange = { sequence: '5', operation: 'update', recordId: 'c-1', before: { email: 'ann@example.com', name: 'Ann' }, after: { email: 'ann@example.com', name: 'Anna' }, changedAt: new Date() };
 
-    await connector.pump(new ListSource([edit, deleted('c-1')]), 10);
+    // Like PostgreSQL capture, this source never reports Tandem's writes, and its events say so.
+    const source = Object.assign(new ListSource([edit, deleted('c-1')]), { omitsTandemWrites: true });
+    await connector.pump(source, 10);
 
-    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string } }));
-    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation])).toEqual([['c-1', entityId, 'update'], ['c-1', entityId, 'delete']]);
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string; notFromTandem?: boolean } }));
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, data.notFromTandem])).toEqual([['c-1', entityId, 'update', true], ['c-1', entityId, 'delete', true]]);
     expect(await identities.recordIdFor(tenantId, 'contact', 'customer', entityId)).toBe('c-2');
   });
 });

@@ -30,6 +30,8 @@ export interface RecordChangeSource {
   /** Called with the changes of the last batch once they are published. */
   acknowledge(changes: readonly RecordChange[]): Promise<unknown>;
   waitForChanges(timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
+  /** True when the source never reports Tandem's own writes, so every change it reads is the system's own. */
+  readonly omitsTandemWrites?: boolean;
   /** Which of these records Tandem itself wrote, and for which entity; authoritative where the source knows. */
   entitiesWrittenByTandem?(recordIds: string[]): Promise<Map<string, string>>;
 }
@@ -101,6 +103,7 @@ export class ConnectorPipeline {
           sequence: change.sequence,
           ...(change.madeAt === undefined ? {} : { madeAt: change.madeAt }),
           snapshot: change.operation === 'snapshot',
+          ...(source.omitsTandemWrites ? { notFromTandem: true as const } : {}),
         },
       };
     });

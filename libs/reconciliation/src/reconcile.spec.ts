@@ -522,6 +522,23 @@ describe('reconcile', () => {
     expect(echo!.commands.filter((c) => c.data.operation === 'delete')).toEqual([]);
   });
 
+  it('takes a delete a source that omits Tandem\'s writes reports of the record a restore replaced for the system\'s own', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], synced(sync));
+    // The customer edits its record before Tandem's delete reaches it, then deletes it itself.
+    const [restored] = run(sync, [onRecord(change('customer', 5, { phone: { before: '111', after: '555' } }, 'update'), 'cust-1')], deleted!.state);
+    const ownDelete = onRecord(change('customer', 6, {}, 'delete'), 'cust-1');
+    const [recorded] = run(sync, [{ ...ownDelete, data: { ...ownDelete.data, notFromTandem: true } }], restored!.state);
+    expect(recorded!.skipped).toBeNull();
+    expect(recorded!.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted])])).toEqual([
+      ['delete_update', [['crm', false], ['customer', true]]],
+    ]);
+    // From a source that may report Tandem's own writes it is taken for the echo of Tandem's delete.
+    const [echo] = run(sync, [ownDelete], restored!.state);
+    expect(echo!.skipped).toMatch(/no longer customer's record/);
+    expect(echo!.conflicts).toEqual([]);
+  });
+
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

@@ -88,6 +88,11 @@ class Run {
         system.missingRecordId = null;
         return this.deleteOfReplaced(system, { system: origin.id, at: effectiveTime(event), eventId: event.eventId });
       }
+      // The record a restore replaced, deleted by the system itself before Tandem's delete of it
+      // landed (a source that never reports Tandem's writes says so): the system's own delete.
+      if (data.notFromTandem && data.recordId === system.replacedRecordId && !this.state.deleted) {
+        return this.deleteOfReplaced(system, { system: origin.id, at: effectiveTime(event), eventId: event.eventId });
+      }
       // Tandem's own delete of a record it has since replaced there (a restore re-creates it).
       return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
     }
@@ -376,10 +381,11 @@ class Run {
   }
 
   /**
-   * The system's own delete of a record that Tandem's write found missing and has replaced there by
-   * a new one: a delete made without the updates Tandem was writing, so a delete against the latest
-   * of them. If the delete wins, the entity goes everywhere, the new record there too; if the update
-   * wins, the new record stays.
+   * The system's own delete of a record that Tandem has replaced there by a new one (a write found it
+   * missing, or a restore replaced it): what the record held when it went cannot be told from what
+   * the system holds now, so it is a delete against the latest update of another system. If the
+   * delete wins, the entity goes everywhere, the new record there too; if the update wins, the new
+   * record stays.
    */
   private deleteOfReplaced(system: SystemState, incoming: Omit<Contender, 'value'>): void {
     const others = Object.values(this.state.fields).filter((field) => field.system !== incoming.system);

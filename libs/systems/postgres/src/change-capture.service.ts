@@ -84,6 +84,8 @@ interface ProgressRow {
  * cannot modify the same row (row lock), so the later one takes a later `seq` and commits later.
  */
 export class PostgresChangeCapture {
+  /** The triggers skip the applier's transactions: no change read here is one of Tandem's writes. */
+  readonly omitsTandemWrites = true;
   private readonly pool: Pool;
   private readonly table: PostgresTable;
   private readonly key: string;
