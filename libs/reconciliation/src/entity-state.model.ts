@@ -58,6 +58,11 @@ export interface SystemState {
   replacedRecordId?: string | null;
   /** The largest source sequence received from this system, to drop redelivered or older changes. */
   lastSequence: string | null;
+  /**
+   * The record `lastSequence` came from: sources whose sequences are each record's own modification
+   * times (an API) order one record's changes, not those of two records. Absent in older states.
+   */
+  lastSequenceRecordId?: string | null;
   pending: PendingWrite[];
   lastError: { code: string; message: string; commandId: string } | null;
 }

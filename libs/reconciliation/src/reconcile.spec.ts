@@ -539,6 +539,26 @@ describe('reconcile', () => {
     expect(echo!.conflicts).toEqual([]);
   });
 
+  it('takes a late delete of the record a write found missing, though a newer record there reported a later time', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));
+    const command = edit!.commands[0]!;
+    const missing: MessageOf<'apply.result'> = {
+      ...result(command, 'cust-1'),
+      data: { ...result(command, 'cust-1').data, outcome: 'failed', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
+    };
+    const [, next] = run(sync, [missing, change('crm', 3, { phone: { before: '222', after: '333' } })], edit!.state);
+    const [recreated] = run(sync, [result(next!.commands[0]!, 'cust-2', '9000')], next!.state);
+    // Positions are each record's own modification times: the new record reports one after the old one's delete.
+    const [reported] = run(sync, [onRecord(change('customer', 9000, { phone: { after: '333' } }, 'create'), 'cust-2')], recreated!.state);
+    const [lateDelete] = run(sync, [onRecord(change('customer', 8000, {}, 'delete'), 'cust-1')], reported!.state);
+    expect(lateDelete!.skipped).toBeNull();
+    expect(lateDelete!.conflicts.map((c) => c.data.kind)).toEqual(['delete_update']);
+    // A redelivered change of one record is still dropped.
+    const [again] = run(sync, [onRecord(change('customer', 8000, {}, 'delete'), 'cust-1')], lateDelete!.state);
+    expect(again!.skipped).toMatch(/already seen/);
+  });
+
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

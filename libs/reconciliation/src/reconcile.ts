@@ -79,10 +79,12 @@ class Run {
     if (origin.direction === 'target_only') return this.skip(`system "${origin.id}" is target-only`);
     const system = this.systemState(origin.id);
     const { data } = event;
-    if (system.lastSequence !== null && BigInt(data.sequence) <= BigInt(system.lastSequence)) {
+    const sameRecord = (system.lastSequenceRecordId ?? data.recordId) === data.recordId;
+    if (system.lastSequence !== null && sameRecord && BigInt(data.sequence) <= BigInt(system.lastSequence)) {
       return this.skip(`sequence ${data.sequence} already seen from ${origin.id} (last ${system.lastSequence})`);
     }
     system.lastSequence = data.sequence;
+    system.lastSequenceRecordId = data.recordId;
     if (data.operation === 'delete' && standsForAnotherRecord(system, data.recordId)) {
       if (system.missingRecordId === data.recordId && !this.state.deleted) {
         system.missingRecordId = null;
