@@ -83,7 +83,14 @@ export interface EntityState {
   entityId: string;
   /** Increments with every change to the canonical record; 0 before the first. */
   version: number;
-  deleted: { version: number; system: string; occurredAt: string; eventId: string } | null;
+  deleted: {
+    version: number;
+    system: string;
+    occurredAt: string;
+    eventId: string;
+    /** Other systems that deleted the entity themselves while it was deleted: a restore overturns theirs too. */
+    alsoBy?: Array<{ system: string; occurredAt: string; eventId: string }>;
+  } | null;
   fields: Record<string, FieldState>;
   systems: Record<string, SystemState>;
   /** Keyed by field name, or `*` for a delete-versus-update conflict. */

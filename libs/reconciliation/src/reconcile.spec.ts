@@ -7,7 +7,19 @@ import { reconcile, type ReconcilerInput } from './reconcile';
 
 const ENTITY = '3f1b2c4d-5e6f-4a1b-8c2d-9e0f1a2b3c4d';
 
-function compile(conflicts: SyncConfigInput['conflicts'] = {}): CompiledSync {
+/** A third system holding the same fields as the customer database. */
+const ERP = {
+  id: 'erp',
+  kind: 'postgres',
+  mapping: [
+    { kind: 'field', native: 'first_name', canonical: 'first_name' },
+    { kind: 'field', native: 'last_name', canonical: 'last_name' },
+    { kind: 'field', native: 'email', canonical: 'email' },
+    { kind: 'field', native: 'phone', canonical: 'phone' },
+  ],
+} as const;
+
+function compile(conflicts: SyncConfigInput['conflicts'] = {}, extraSystems: SyncConfigInput['systems'] = []): CompiledSync {
   const config = SyncConfigSchema.parse({
     id: 'contacts',
     tenantId: 'acme',
@@ -33,6 +45,7 @@ function compile(conflicts: SyncConfigInput['conflicts'] = {}): CompiledSync {
           { kind: 'field', native: 'phone', canonical: 'phone' },
         ],
       },
+      ...extraSystems,
     ],
     conflicts,
   } satisfies SyncConfigInput);
@@ -557,6 +570,23 @@ describe('reconcile', () => {
     // A redelivered change of one record is still dropped.
     const [again] = run(sync, [onRecord(change('customer', 8000, {}, 'delete'), 'cust-1')], lateDelete!.state);
     expect(again!.skipped).toMatch(/already seen/);
+  });
+
+  it('keeps every system\'s own delete that a restoring update overturns in the conflict log', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' }, [{ ...ERP, mapping: [...ERP.mapping] }]);
+    const [first] = run(sync, [created()]);
+    const [, toErp] = first!.commands;
+    const state = run(sync, [result(first!.commands[0]!, 'cust-1', '1'), result(toErp!, 'erp-1', '1')], first!.state).at(-1)!.state;
+    // The customer and then the CRM delete the contact themselves; the ERP's edit had seen neither.
+    const own = (message: MessageOf<'change'>) => ({ ...message, data: { ...message.data, notFromTandem: true as const } });
+    const [, crmDelete] = run(sync, [own(onRecord(change('customer', 2, {}, 'delete'), 'cust-1')), own(change('crm', 2, {}, 'delete'))], state);
+    expect(crmDelete!.skipped).toBe('already deleted');
+    const [restored] = run(sync, [own(onRecord(change('erp', 3, { phone: { before: '111', after: '777' } }), 'erp-1'))], crmDelete!.state);
+    expect(restored!.state.deleted).toBeNull();
+    expect(restored!.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted]), c.data.outcome?.winner])).toEqual([
+      ['delete_update', [['crm', true], ['erp', false]], 'erp'],
+      ['delete_update', [['customer', true], ['erp', false]], 'erp'],
+    ]);
   });
 
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {

@@ -109,7 +109,7 @@ class Run {
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
 
     if (data.operation === 'delete') {
-      this.delete(system, incoming);
+      this.delete(system, incoming, data.notFromTandem === true);
       // The system's own delete (or its report of Tandem's): its position in the system's order.
       if (system.deletedAt !== null) system.deletedPosition = data.sequence;
       return;
@@ -208,6 +208,7 @@ class Run {
       if (side?.deleted) {
         this.markDeleted({ system: chosenSystem, at, eventId: decision.eventId });
       } else {
+        this.recordOverturnedDeletes(conflict.sides.find((s) => !s.deleted) ?? conflict.sides[1], 'manual', data.decidedBy, 'decided');
         this.restore(false);
         const by = { system: chosenSystem, at, eventId: decision.eventId };
         for (const [field, value] of Object.entries(conflict.update ?? {})) this.setField(field, value, by);
@@ -357,9 +358,15 @@ class Run {
     });
   }
 
-  private delete(system: SystemState, incoming: Omit<Contender, 'value'>): void {
-    if (this.state.deleted) {
-      system.deletedAt = this.state.deleted.version;
+  private delete(system: SystemState, incoming: Omit<Contender, 'value'>, notFromTandem: boolean): void {
+    const { deleted } = this.state;
+    if (deleted) {
+      // The system's own delete, not its report of Tandem's: a restore must record it as overturned.
+      const own = notFromTandem || (system.deletedAt === null && !system.pending.some((write) => write.deletes));
+      if (own && incoming.system !== deleted.system && !deleted.alsoBy?.some((by) => by.system === incoming.system)) {
+        deleted.alsoBy = [...(deleted.alsoBy ?? []), { system: incoming.system, occurredAt: incoming.at, eventId: incoming.eventId }];
+      }
+      system.deletedAt = deleted.version;
       return this.skip('already deleted');
     }
     if (this.state.pendingConflicts[WHOLE_RECORD]) return this.skip('a delete conflict is already pending');
@@ -432,6 +439,7 @@ class Run {
     this.deleteConflict(deleteSide, updateSide, update, () => {
       if (!recordGone) this.needsDeleteAgain(system);
     }, () => {
+      this.recordOverturnedDeletes(updateSide, 'priority', 'rule:update_wins', 'resolved');
       this.restore(recordGone);
       proceed = true;
     });
@@ -639,6 +647,27 @@ class Run {
         fields: sent,
       },
     };
+  }
+
+  /**
+   * The deletes of the other systems that had deleted the entity too, overturned with the first by
+   * the update that restores it: each is kept in the conflict log as well.
+   */
+  private recordOverturnedDeletes(updateSide: ConflictSide, strategy: StrategyName, decidedBy: string, suffix: string): void {
+    for (const by of this.state.deleted?.alsoBy ?? []) {
+      const deleteSide: ConflictSide = { system: by.system, value: null, deleted: true, occurredAt: by.occurredAt, eventId: by.eventId };
+      this.recordConflict({
+        conflictId: `${this.message.eventId}:${WHOLE_RECORD}:${by.system}`,
+        field: null,
+        kind: 'delete_update',
+        strategy,
+        risk: 'high',
+        sides: [deleteSide, updateSide],
+        outcome: { winner: updateSide.system, value: null, deleted: false },
+        decidedBy,
+        suffix,
+      });
+    }
   }
 
   private recordConflict(conflict: {
