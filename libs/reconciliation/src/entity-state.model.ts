@@ -17,8 +17,13 @@ export interface FieldState {
 export interface SeenVersion {
   version: number;
   position: string | null;
-  /** The version the system held before `position`. */
+  /** The version the system held before this one first reached it. */
   previous: number;
+  /**
+   * Where this version first reached the system, when Tandem wrote it there again further on (at
+   * `position`: a column carrying several fields is written whole). Absent: first written at `position`.
+   */
+  since?: string | null;
 }
 
 /** Values sent to a system and not yet confirmed by an apply result. */

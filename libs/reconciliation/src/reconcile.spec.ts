@@ -589,6 +589,21 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('treats an edit made before a shared column first carried the winning value as concurrent, though it was written again later', () => {
+    const sync = compile();
+    const [first] = run(sync, [created()]);
+    const toCustomer = first!.commands[0]!;
+    const state = run(sync, [result(toCustomer, 'cust-1', '1'), onRecord(change('crm', 1, {}, 'update'), 'crm-1')], first!.state)[0]!.state;
+    // The customer changes the first name, then the last name: each write of full_name to the CRM carries both.
+    const [firstName] = run(sync, [onRecord(change('customer', 2, { first_name: { before: 'Ann', after: 'Anna' } }), 'cust-1')], state);
+    const [landed] = run(sync, [result(firstName!.commands[0]!, 'crm-1', '10')], firstName!.state);
+    const [lastName] = run(sync, [onRecord(change('customer', 3, { last_name: { before: 'Lee', after: 'Li' } }), 'cust-1')], landed!.state);
+    const [again] = run(sync, [result(lastName!.commands[0]!, 'crm-1', '12')], lastName!.state);
+    // The CRM's own first-name edit, made at 9 before the first write landed, is heard of only now.
+    const [late] = run(sync, [change('crm', 9, { first_name: { before: 'Ann', after: 'Annie' } })], again!.state);
+    expect(late!.conflicts.map((c) => [c.data.field, c.data.sides.map((side) => side.value)])).toEqual([['first_name', ['Anna', 'Annie']]]);
+  });
+
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

@@ -725,9 +725,10 @@ function markSeen(system: SystemState, field: string, version: number, position:
   const entry = system.seen[field];
   if (entry && entry.version === version) {
     // The same version written again further on (a column that carries several fields is written
-    // whole): a change the system made to the field before that position was overwritten as well.
+    // whole): a change the system made to the field before that position was overwritten as well,
+    // and one made before the version first arrived had not seen it.
     if (entry.position !== null && position !== null && BigInt(position) > BigInt(entry.position)) {
-      system.seen[field] = { version, position, previous: version };
+      system.seen[field] = { version, position, previous: entry.previous, since: entry.since ?? entry.position };
     }
     return;
   }
@@ -744,6 +745,9 @@ function seenAt(system: SystemState, field: string, sequence: string | null): { 
   if (!entry) return { version: 0, overwrittenSince: false };
   if (entry.position === null || sequence === null || BigInt(sequence) > BigInt(entry.position)) {
     return { version: entry.version, overwrittenSince: false };
+  }
+  if (entry.since !== undefined && entry.since !== null && BigInt(sequence) >= BigInt(entry.since)) {
+    return { version: entry.version, overwrittenSince: true };
   }
   return { version: entry.previous, overwrittenSince: true };
 }
