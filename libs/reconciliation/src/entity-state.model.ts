@@ -61,6 +61,14 @@ export interface SystemState {
    * older states.
    */
   replacedRecordId?: string | null;
+  /** Where Tandem's delete of the replaced record landed here, once confirmed. Absent in older states. */
+  replacedRemovedAt?: string | null;
+  /**
+   * The system's report that the replaced record is gone, heard of while Tandem's delete of it was
+   * still on its way: Tandem's own delete if it landed before that, else the system's. Absent in
+   * older states.
+   */
+  replacedDeleteReport?: { sequence: string; at: string; eventId: string } | null;
   /** The largest source sequence received from this system, to drop redelivered or older changes. */
   lastSequence: string | null;
   /**

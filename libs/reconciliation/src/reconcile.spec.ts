@@ -546,10 +546,23 @@ describe('reconcile', () => {
     expect(recorded!.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted])])).toEqual([
       ['delete_update', [['crm', false], ['customer', true]]],
     ]);
-    // From a source that may report Tandem's own writes it is taken for the echo of Tandem's delete.
-    const [echo] = run(sync, [ownDelete], restored!.state);
+    // From a source that may report Tandem's own writes it waits for Tandem's delete to say where it
+    // landed: after the reported deletion, the deletion was the system's own...
+    const [held] = run(sync, [ownDelete], restored!.state);
+    expect(held!.skipped).toMatch(/before Tandem's delete of it was confirmed/);
+    const deleteThere = deleted!.commands.find((c) => c.data.target === 'customer')!;
+    const [landedLater] = run(sync, [result(deleteThere, 'cust-1', '7')], held!.state);
+    expect(landedLater!.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted])])).toEqual([
+      ['delete_update', [['crm', false], ['customer', true]]],
+    ]);
+    // ...and before it, the report of Tandem's own delete.
+    const [landedBefore] = run(sync, [result(deleteThere, 'cust-1', '6')], held!.state);
+    expect(landedBefore!.conflicts).toEqual([]);
+    // Heard of after Tandem's delete was confirmed, the same holds at once.
+    const [, echo] = run(sync, [result(deleteThere, 'cust-1', '6'), ownDelete], restored!.state);
     expect(echo!.skipped).toMatch(/no longer customer's record/);
-    expect(echo!.conflicts).toEqual([]);
+    const [, own] = run(sync, [result(deleteThere, 'cust-1', '7'), ownDelete], restored!.state);
+    expect(own!.conflicts.map((c) => c.data.kind)).toEqual(['delete_update']);
   });
 
   it('takes a late delete of the record a write found missing, though a newer record there reported a later time', () => {

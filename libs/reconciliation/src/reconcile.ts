@@ -90,10 +90,16 @@ class Run {
         system.missingRecordId = null;
         return this.deleteOfReplaced(system, { system: origin.id, at: effectiveTime(event), eventId: event.eventId });
       }
-      // The record a restore replaced, deleted by the system itself before Tandem's delete of it
-      // landed (a source that never reports Tandem's writes says so): the system's own delete.
-      if (data.notFromTandem && data.recordId === system.replacedRecordId && !this.state.deleted) {
-        return this.deleteOfReplaced(system, { system: origin.id, at: effectiveTime(event), eventId: event.eventId });
+      // The record a restore replaced, reported deleted: the system's own delete if its source never
+      // reports Tandem's writes, or if it came before Tandem's delete of it landed; else Tandem's.
+      if (data.recordId === system.replacedRecordId && !this.state.deleted) {
+        const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
+        const landed = system.replacedRemovedAt ?? null;
+        if (data.notFromTandem || (landed !== null && BigInt(data.sequence) < BigInt(landed))) return this.deleteOfReplaced(system, incoming);
+        if (landed === null && system.pending.some((write) => write.deletes)) {
+          system.replacedDeleteReport = { sequence: data.sequence, at: incoming.at, eventId: incoming.eventId };
+          return this.skip(`record ${data.recordId} reported deleted before Tandem's delete of it was confirmed`);
+        }
       }
       // Tandem's own delete of a record it has since replaced there (a restore re-creates it).
       return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
@@ -186,6 +192,7 @@ class Run {
     }
     system.pending = system.pending.filter((write) => write.version > data.version);
     system.lastError = null;
+    if (removed && !this.state.deleted && data.recordId !== null && data.recordId === system.replacedRecordId) this.replacedRemoved(system, data.position);
     // A record created there while the entity was being deleted: the delete could not name it then.
     if (this.state.deleted) this.deleteWhereStillHeld(system);
   }
@@ -390,6 +397,20 @@ class Run {
   }
 
   /**
+   * Tandem's delete of the record a restore replaced has landed: a report of that record's deletion
+   * heard of before is the system's own delete if it was made before this landing.
+   */
+  private replacedRemoved(system: SystemState, position: string | null): void {
+    system.replacedRemovedAt = position;
+    const report = system.replacedDeleteReport;
+    system.replacedDeleteReport = null;
+    if (report && position !== null && BigInt(report.sequence) < BigInt(position)) {
+      const systemId = Object.entries(this.state.systems).find(([, candidate]) => candidate === system)![0];
+      this.deleteOfReplaced(system, { system: systemId, at: report.at, eventId: report.eventId });
+    }
+  }
+
+  /**
    * The system's own delete of a record that Tandem has replaced there by a new one (a write found it
    * missing, or a restore replaced it): what the record held when it went cannot be told from what
    * the system holds now, so it is a delete against the latest update of another system. If the
@@ -529,6 +550,8 @@ class Run {
       system.deletedPosition = null;
       if (id !== this.source || sourceRecordGone) {
         system.replacedRecordId = system.recordId ?? system.replacedRecordId ?? null;
+        system.replacedRemovedAt = null;
+        system.replacedDeleteReport = null;
         system.recordId = null;
       }
     }

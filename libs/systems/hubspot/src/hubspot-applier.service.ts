@@ -97,9 +97,12 @@ export class HubSpotApplier {
 
     // Archives first: a delete followed by a re-create of the same email must not archive the new contact.
     for (const chunk of chunks(archives, BATCH_LIMIT)) {
+      // HubSpot answers an archive with no time; the contact is archived no earlier than the call is
+      // sent, so that is its position: a deletion HubSpot reports from before it was someone else's.
+      const sentAt = String(Date.now());
       await this.client.batchArchive(chunk.map(({ recordId }) => recordId));
       for (const { recordId, commands: archived } of chunk) {
-        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, null));
+        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, sentAt));
       }
     }
     const existing = await this.existingContacts(writes.filter((write) => write.kind === 'upsert'));
