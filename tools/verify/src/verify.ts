@@ -118,6 +118,9 @@ async function main(): Promise<number> {
     for (const loss of report.losses.slice(0, 20)) say(`  silent loss: op ${loss.op.id} (${loss.op.kind} in ${loss.op.system} of ${loss.op.email}) set ${loss.key} to ${loss.expected}; every system holds ${loss.found}, and no conflict records it`);
     for (const violation of report.offsetViolations.slice(0, 20)) say(`  offset: ${violation}`);
     if (injector.unplannedExits > 0) say(`  ${injector.unplannedExits} services exited on their own and were restarted`);
+    // Events HubSpot gave up delivering are found only by the poll, which sees no state a later write replaced.
+    const { dropped } = world.hubspot.webhookStats();
+    if (dropped > 0) say(`  ${dropped} webhook events were given up after every retry`);
     const converged = report.diverged.length === 0;
     const result = {
       seed,

@@ -17,7 +17,11 @@ export interface HubSpotSimulatorWebhookOptions {
   duplicateRate?: number;
   /** Shuffle events within and across deliveries (default false). */
   reorder?: boolean;
-  /** Waits between attempts of a failed delivery; attempts = 1 + its length. */
+  /**
+   * Waits between attempts of a failed delivery; attempts = 1 + its length. The default doubles from
+   * 100 ms over ten retries (about 100 s in all): HubSpot's own ten retries over a day, compressed,
+   * so a receiver that restarts gets what it missed, as it would from HubSpot.
+   */
   retryDelaysMs?: number[];
   /** A receiver slower than this fails the attempt (default 5000, as HubSpot). */
   responseTimeoutMs?: number;
@@ -94,7 +98,7 @@ const OptionsSchema = z.object({
       maxBatchSize: z.number().int().min(1).max(99).default(99),
       duplicateRate: rate.default(0),
       reorder: z.boolean().default(false),
-      retryDelaysMs: z.array(nonNegativeInt).default([100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]),
+      retryDelaysMs: z.array(nonNegativeInt).default([100, 200, 400, 800, 1600, 3200, 6400, 12_800, 25_600, 51_200]),
       responseTimeoutMs: positiveInt.default(5_000),
     })
     .prefault({}),
