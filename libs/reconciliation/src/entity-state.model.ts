@@ -77,6 +77,12 @@ export interface SystemState {
    */
   lastSequenceRecordId?: string | null;
   pending: PendingWrite[];
+  /**
+   * What Tandem's newest confirmed write here sent: while the system's own newer edit of a field is
+   * on its way back to it, a report of that value is the state the write left, not an edit. Absent
+   * in older states.
+   */
+  lastConfirmed?: FieldValues | null;
   lastError: { code: string; message: string; commandId: string } | null;
 }
 

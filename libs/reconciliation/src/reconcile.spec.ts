@@ -617,6 +617,21 @@ describe('reconcile', () => {
     expect(late!.conflicts.map((c) => [c.data.field, c.data.sides.map((side) => side.value)])).toEqual([['first_name', ['Anna', 'Annie']]]);
   });
 
+  it('takes a report of what Tandem\'s write left over a system\'s winning edit, before that edit is back, for no edit', () => {
+    const sync = compile();
+    const [crmEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));
+    const [landed] = run(sync, [result(crmEdit!.commands[0]!, 'cust-1', '6')], crmEdit!.state);
+    // The customer's edit at 5, made before the CRM's value landed at 6, wins and goes back to it.
+    const [won] = run(sync, [onRecord(change('customer', 5, { phone: { before: '111', after: '555' } }), 'cust-1')], landed!.state);
+    expect(won!.state.fields['phone']?.value).toBe('555');
+    expect(won!.commands.map((c) => [c.data.target, c.data.fields['phone']])).toContainEqual(['customer', '555']);
+    // Before it lands, the customer reports another edit: its phone is still the CRM's value Tandem wrote.
+    const [next] = run(sync, [onRecord(change('customer', 7, { last_name: { before: 'Lee', after: 'Li' }, phone: { before: '555', after: '222' } }), 'cust-1')], won!.state);
+    expect(next!.state.fields['phone']?.value).toBe('555');
+    expect(next!.state.fields['last_name']?.value).toBe('Li');
+    expect(next!.conflicts).toEqual([]);
+  });
+
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

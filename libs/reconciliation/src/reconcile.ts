@@ -181,6 +181,8 @@ class Run {
       system.deletedPosition = null;
     }
     const confirmed = system.pending.filter((write) => write.version <= data.version);
+    const newest = confirmed.filter((write) => !write.deletes).at(-1);
+    if (newest) system.lastConfirmed = newest.sent;
     for (const write of confirmed) {
       for (const [field, version] of Object.entries(write.fieldVersions)) markSeen(system, field, version, data.position);
       // A delete confirmed after the entity was restored removed the record the restore replaces:
@@ -287,6 +289,16 @@ class Run {
       markSeen(system, field, echoOfEarlierWrite.fieldVersions[field] ?? 0, sequence);
       return;
     }
+    // The system's own edit, which a write of Tandem's landed over, is on its way back to it: until it
+    // lands, the system reports what that write left there, which is no new edit.
+    const stillHoldsTandemsWrite =
+      current?.system === origin.id &&
+      system.pending.some((write) => field in write.fieldVersions) &&
+      system.lastConfirmed !== undefined &&
+      system.lastConfirmed !== null &&
+      field in origin.mapper.toCanonical(system.lastConfirmed) &&
+      sameValue(after, origin.mapper.toCanonical(system.lastConfirmed)[field]);
+    if (stillHoldsTandemsWrite) return;
     // Reported at the very position Tandem's confirmed write left the record (sources whose positions
     // are the record's own modification stamps): the state that write produced, not an edit.
     if (system.seen[field]?.position === sequence) return;
