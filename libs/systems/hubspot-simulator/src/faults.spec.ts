@@ -138,7 +138,7 @@ describe('HubSpot simulator: options', () => {
           maxBatchSize: 99,
           duplicateRate: 0,
           reorder: false,
-          retryDelaysMs: [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000],
+          retryDelaysMs: [100, 200, 400, 800, 1600, 3200, 6400, 12_800, 25_600, 51_200],
         },
       });
     } finally {

@@ -129,6 +129,7 @@ describe('HubSpotApplier', () => {
       command({ recordId: '7', operation: 'delete' }),
       command({ operation: 'delete' }),
     ];
+    const before = Date.now();
     const outcomes = await applier.apply(commands);
     expect(hubspot.calls).toEqual([
       { kind: 'archive', size: 1 },
@@ -140,7 +141,9 @@ describe('HubSpotApplier', () => {
     const created = [outcomes[1]!, outcomes[2]!];
     expect(created.map((outcome) => hubspot.contacts.get(outcome.recordId!)?.properties['lastname'])).toEqual(['Email', 'None']);
     expect(outcomes[2]!.fields).toEqual({ firstname: 'Also', lastname: 'None', phone: null });
-    expect(outcomes[3]).toMatchObject({ recordId: '7', position: null, fields: {} });
+    // An archive's position is when it was sent: HubSpot archives the contact no earlier.
+    expect(outcomes[3]).toMatchObject({ recordId: '7', fields: {} });
+    expect(Number(outcomes[3]!.position)).toBeGreaterThanOrEqual(before);
     expect(outcomes[4]).toMatchObject({ recordId: null, outcome: 'applied' });
     expect(hubspot.contacts.has('7')).toBe(false);
   });
