@@ -44,8 +44,11 @@ export class ServiceProcess {
       env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Both streams feed one file, which is closed once the process and both streams are done: with
+    // a plain pipe the first stream to end closes it, and the other's last words crash the runner.
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.on('close', () => log.end());
     this.child = child;
     this.exited = new Promise((resolveExit) => child.on('exit', (code) => resolveExit(code)));
     await eventually(
