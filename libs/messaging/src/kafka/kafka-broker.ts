@@ -48,9 +48,10 @@ export class KafkaBroker implements Broker {
       const missing = topics.filter((topic) => !existing.has(topic.name));
       if (missing.length === 0) return;
       // Services starting together race to create the same topics; the losers are told "exists" at
-      // once, before leaders are elected, so every caller waits for leaders itself.
+      // once, before leaders are elected, so every caller waits for leaders itself, and only there:
+      // kafkajs's own wait gives up on a broker slow to host new partitions and fails the start.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((topic) => ({
           topic: topic.name,
           numPartitions: topic.partitions,
