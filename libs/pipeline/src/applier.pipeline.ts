@@ -198,7 +198,9 @@ export class ApplierPipeline {
     const creates = new Map<string, MessageOf<'apply.command'>[]>();
     for (const command of commands) {
       if (command.data.operation !== 'upsert' || command.data.recordId !== null) continue;
-      creates.set(command.tenantId, [...(creates.get(command.tenantId) ?? []), command]);
+      const tenantCreates = creates.get(command.tenantId);
+      if (tenantCreates) tenantCreates.push(command);
+      else creates.set(command.tenantId, [command]);
     }
     const links = new Map<string, string>();
     const keys = new Map<string, { column: string; value: string }>();
@@ -247,7 +249,11 @@ export class ApplierPipeline {
 
 function groupByTenant(commands: MessageOf<'apply.command'>[]): Map<string, MessageOf<'apply.command'>[]> {
   const groups = new Map<string, MessageOf<'apply.command'>[]>();
-  for (const command of commands) groups.set(command.tenantId, [...(groups.get(command.tenantId) ?? []), command]);
+  for (const command of commands) {
+    const group = groups.get(command.tenantId);
+    if (group) group.push(command);
+    else groups.set(command.tenantId, [command]);
+  }
   return groups;
 }
 

@@ -102,7 +102,9 @@ export class ReconcilerPipeline {
       const traced = (draft: MessageDraft): TracedDraft => (parentTrace === undefined ? { draft } : { draft, parentTrace });
       for (const command of outcome.commands) {
         const topic = this.topics.apply(command.data.target);
-        commands.set(topic, [...(commands.get(topic) ?? []), traced(command)]);
+        const entries = commands.get(topic);
+        if (entries) entries.push(traced(command));
+        else commands.set(topic, [traced(command)]);
       }
       if (outcome.resolved) resolved.set(key, traced(outcome.resolved));
       conflicts.push(...outcome.conflicts.map(traced));
