@@ -28,8 +28,7 @@ export class ServiceProcess {
   }
 
   async start(): Promise<void> {
-    // Chosen at the first start and kept across restarts.
-    this.assignedPort ??= await freePort();
+    await this.choosePort();
     const log = createWriteStream(this.logFile, { flags: 'a' });
     // Node.js flags for every service. By default the heap is capped as a deployment would size it
     // (V8 otherwise grows it lazily under load); `--cpu-prof` and the like when profiling.
@@ -87,7 +86,16 @@ export class ServiceProcess {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The HTTP port of its health endpoints, chosen when it first starts. */
+  /**
+   * Picks the HTTP port before the first start, for a caller that must hand it out in advance (the
+   * URL webhooks are sent to); kept across restarts. `start` picks it when nobody did.
+   */
+  async choosePort(): Promise<number> {
+    this.assignedPort ??= await freePort();
+    return this.assignedPort;
+  }
+
+  /** The HTTP port of its health endpoints, chosen when it first starts (or by `choosePort`). */
   get port(): number {
     if (this.assignedPort === null) throw new Error(`${this.name} has not been started`);
     return this.assignedPort;
