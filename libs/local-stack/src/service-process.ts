@@ -27,14 +27,8 @@ export class ServiceProcess {
     this.logFile = join(LOG_DIR, `${name}.log`);
   }
 
-  /** Picks the HTTP port at the first call (or first start) and keeps it across restarts. */
-  async assignPort(): Promise<number> {
-    this.assignedPort ??= await freePort();
-    return this.assignedPort;
-  }
-
   async start(): Promise<void> {
-    await this.assignPort();
+    await this.choosePort();
     const log = createWriteStream(this.logFile, { flags: 'a' });
     // Node.js flags for every service. By default the heap is capped as a deployment would size it
     // (V8 otherwise grows it lazily under load); `--cpu-prof` and the like when profiling.
@@ -95,7 +89,16 @@ export class ServiceProcess {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The HTTP port of its health endpoints, chosen by `assignPort` or the first start. */
+  /**
+   * Picks the HTTP port before the first start, for a caller that must hand it out in advance (the
+   * URL webhooks are sent to); kept across restarts. `start` picks it when nobody did.
+   */
+  async choosePort(): Promise<number> {
+    this.assignedPort ??= await freePort();
+    return this.assignedPort;
+  }
+
+  /** The HTTP port of its health endpoints, chosen when it first starts (or by `choosePort`). */
   get port(): number {
     if (this.assignedPort === null) throw new Error(`${this.name} has not been started`);
     return this.assignedPort;

@@ -19,7 +19,6 @@ export class ServiceStack {
   readonly connectors = new Map<string, ServiceProcess>();
   readonly appliers = new Map<string, ServiceProcess>();
   readonly db: PgSqlClient;
-  private readonly portsAssigned: Array<(stack: ServiceStack) => void> = [];
 
   constructor(
     tandemUrl: string,
@@ -50,11 +49,6 @@ export class ServiceStack {
     }
   }
 
-  /** Runs `use` once every service has its port and before any starts (e.g. to aim webhooks at one). */
-  whenPortsAssigned(use: (stack: ServiceStack) => void): void {
-    this.portsAssigned.push(use);
-  }
-
   /**
    * Installs the sync configuration, then starts every service and waits until each is ready. If one
    * fails to start, those already running are stopped, so no process outlives the stack.
@@ -62,8 +56,6 @@ export class ServiceStack {
   async start(): Promise<void> {
     await migrate(this.db);
     await new SyncConfigRepository(this.db, (raw) => SyncConfigSchema.parse(raw)).save(this.config);
-    await Promise.all(this.services().map((service) => service.assignPort()));
-    for (const use of this.portsAssigned) use(this);
     try {
       await this.reconciler.start();
       await Promise.all([...this.appliers.values()].map((service) => service.start()));

@@ -27,6 +27,7 @@ describe('Publisher', () => {
     expect(record!.key).toBe(`acme:${A}`);
     const message = MessageSchema.parse(JSON.parse(record!.value));
     expect(message).toMatchObject({ schemaVersion: 1, observedAt: '2026-02-02T00:00:00.000Z', eventId: `e-${A}` });
+    expect(Object.keys(record!.headers ?? {})).toEqual([TRACEPARENT]);
   });
 
   it('continues the trace of the message that caused each output, with a new span', async () => {

@@ -195,24 +195,27 @@ export class ApplierPipeline {
    * connector would link to the entity too.
    */
   private async matchedRecords(commands: MessageOf<'apply.command'>[]): Promise<{ links: Map<string, string>; keys: Map<string, { column: string; value: string }> }> {
-    const creates = new Map<string, MessageOf<'apply.command'>[]>();
+    const creates = new Map<string, { tenantId: string; entityType: string; commands: MessageOf<'apply.command'>[] }>();
     for (const command of commands) {
       if (command.data.operation !== 'upsert' || command.data.recordId !== null) continue;
-      creates.set(command.tenantId, [...(creates.get(command.tenantId) ?? []), command]);
+      const scope = `${command.tenantId}\u0000${command.data.entityType}`;
+      const scoped = creates.get(scope);
+      if (scoped) scoped.commands.push(command);
+      else creates.set(scope, { tenantId: command.tenantId, entityType: command.data.entityType, commands: [command] });
     }
     const links = new Map<string, string>();
     const keys = new Map<string, { column: string; value: string }>();
     const identities = new IdentityRepository(this.db);
-    for (const [tenantId, tenantCreates] of creates) {
-      const entityIds = [...new Set(tenantCreates.map((command) => command.data.entityId))];
-      for (const [entityId, entityLinks] of await identities.linksOf(tenantId, entityIds)) {
-        const link = entityLinks.find((each) => each.systemId === this.systemId);
-        if (link) links.set(`${tenantId}\u0000${entityId.toLowerCase()}`, link.recordId);
+    for (const { tenantId, entityType, commands: scoped } of creates.values()) {
+      const entityIds = [...new Set(scoped.map((command) => command.data.entityId))];
+      // Only this system's records: a create's entity almost always has its others already.
+      for (const [entityId, recordId] of await identities.recordIdsFor(tenantId, entityType, this.systemId, entityIds)) {
+        links.set(`${tenantId}\u0000${entityId.toLowerCase()}`, recordId);
       }
       const match = this.options.createMatch;
-      if (!match) continue;
-      const keyed = tenantCreates.flatMap((command) => {
-        if (links.has(entityKey(command)) || command.data.entityType !== match.entityType) return [];
+      if (!match || entityType !== match.entityType) continue;
+      const keyed = scoped.flatMap((command) => {
+        if (links.has(entityKey(command))) return [];
         const key = match.keyOf(command.data.fields);
         const value = normalizeMatchKey(command.data.fields[match.column]);
         return key === null || value === null ? [] : [{ command, key, value }];
@@ -247,7 +250,11 @@ export class ApplierPipeline {
 
 function groupByTenant(commands: MessageOf<'apply.command'>[]): Map<string, MessageOf<'apply.command'>[]> {
   const groups = new Map<string, MessageOf<'apply.command'>[]>();
-  for (const command of commands) groups.set(command.tenantId, [...(groups.get(command.tenantId) ?? []), command]);
+  for (const command of commands) {
+    const group = groups.get(command.tenantId);
+    if (group) group.push(command);
+    else groups.set(command.tenantId, [command]);
+  }
   return groups;
 }
 

@@ -5,7 +5,7 @@ import { SyncConfigSchema } from '@tandem/sync-config';
 import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { randomUUID } from 'node:crypto';
 import { ConnectorPipeline, type RecordChange, type RecordChangeSource } from './connector.pipeline';
-import type { StoredEntity } from './reconciler.pipeline';
+import type { StoredEntity } from './stored-entity.codec';
 import { compileSync } from './sync-catalog';
 
 /** A source that cannot tell Tandem's writes from anyone's, like an API read through webhooks. */

@@ -3,7 +3,7 @@ import type { FieldMapper } from '@tandem/mapping';
 import type { Publisher, TopicNames } from '@tandem/messaging';
 import type { CompiledSync } from '@tandem/reconciliation';
 import { EntityStateRepository, IdentityRepository, RecordErrorRepository, type RecordToResolve, type ResolvedIdentity, type SqlClient } from '@tandem/state';
-import type { StoredEntity } from './reconciler.pipeline';
+import { decodeStoredEntity, type StoredEntityRecord } from './stored-entity.codec';
 import { matchKeyOf } from './match-key.util';
 import { StageTimings } from './stage-timings.util';
 import { systemMapper } from './sync-catalog';
@@ -168,9 +168,10 @@ export class ConnectorPipeline {
       return owner !== undefined && owner !== resolved.get(recordId)?.entityId.toLowerCase() ? [{ recordId, entityId: owner }] : [];
     });
     if (candidates.length === 0) return resolved;
-    const states = await new EntityStateRepository<StoredEntity>(this.db).loadMany(tenantId, [...new Set(candidates.map(({ entityId }) => entityId))]);
+    const states = await new EntityStateRepository<StoredEntityRecord>(this.db).loadMany(tenantId, [...new Set(candidates.map(({ entityId }) => entityId))]);
     const adopted = candidates.filter(({ recordId, entityId }) => {
-      const system = states.get(entityId)?.state.entity.systems[this.systemId];
+      const loaded = states.get(entityId);
+      const system = loaded && decodeStoredEntity(loaded.state).entity.systems[this.systemId];
       return system !== undefined && (system.recordId === recordId || (system.recordId === null && system.pending.some((write) => !write.deletes)));
     });
     await identities.relink(tenantId, entityType, this.systemId, adopted);

@@ -1,5 +1,6 @@
 export { SyncCatalog, compileSync, createMatchFor, systemMapper, type SyncConfigSource } from './sync-catalog';
-export { ReconcilerPipeline, type ReconcilerStats, type StoredEntity } from './reconciler.pipeline';
+export { ReconcilerPipeline, type ReconcilerStats } from './reconciler.pipeline';
+export type { StoredEntity } from './stored-entity.codec';
 export { ConnectorPipeline, type ConnectorStats, type RecordChange, type RecordChangeSource } from './connector.pipeline';
 export { ApplierPipeline, type ApplierPipelineOptions, type ApplierStats, type ApplyInput, type ApplyOutcome, type ApplyTarget, type CreateMatch, type TargetCall } from './applier.pipeline';
 export { ConflictResolver, ConflictResolutionError, type ConflictChoice } from './conflict-resolver.service';

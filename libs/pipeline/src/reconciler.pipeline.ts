@@ -1,6 +1,6 @@
 import type { MessageDraft } from '@tandem/contracts';
 import { TRACEPARENT, type MessageBatch, type Publisher, type TopicNames, type TracedDraft } from '@tandem/messaging';
-import { emptyEntityState, reconcile, type EntityState, type ReconcilerInput } from '@tandem/reconciliation';
+import { emptyEntityState, reconcile, type ReconcilerInput } from '@tandem/reconciliation';
 import {
   ConflictLogRepository,
   EntityStateRepository,
@@ -10,19 +10,11 @@ import {
 } from '@tandem/state';
 import { CoalescingPublisher, type BatchPublication } from './coalescing-publisher';
 import { StageTimings } from './stage-timings.util';
+import { decodeStoredEntity, encodeStoredEntity, type StoredEntity, type StoredEntityRecord } from './stored-entity.codec';
 import type { SyncCatalog } from './sync-catalog';
 
 /** How long a partition's ready outputs wait for the partitions worked alongside it, to go out together. */
 const PUBLISH_TOGETHER_MAX_WAIT_MS = 200;
-
-/**
- * What is stored per entity: the reconciler's state, and the offset of the last inbox message applied
- * to it, so a batch redelivered after a crash is recognised message by message.
- */
-export interface StoredEntity {
-  entity: EntityState;
-  inboxOffset: string | null;
-}
 
 interface Working {
   stored: StoredEntity;
@@ -102,7 +94,9 @@ export class ReconcilerPipeline {
       const traced = (draft: MessageDraft): TracedDraft => (parentTrace === undefined ? { draft } : { draft, parentTrace });
       for (const command of outcome.commands) {
         const topic = this.topics.apply(command.data.target);
-        commands.set(topic, [...(commands.get(topic) ?? []), traced(command)]);
+        const entries = commands.get(topic);
+        if (entries) entries.push(traced(command));
+        else commands.set(topic, [traced(command)]);
       }
       if (outcome.resolved) resolved.set(key, traced(outcome.resolved));
       conflicts.push(...outcome.conflicts.map(traced));
@@ -126,14 +120,14 @@ export class ReconcilerPipeline {
   private async save(working: Map<string, Working>, conflicts: TracedDraft[], log: SyncLogEntry[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       const dirty = [...working.values()].filter((entry) => entry.dirty);
-      await new EntityStateRepository<StoredEntity>(tx).saveMany(
+      await new EntityStateRepository<StoredEntityRecord>(tx).saveMany(
         dirty.map(({ stored, rev }) => ({
           tenantId: stored.entity.tenantId,
           entityId: stored.entity.entityId,
           entityType: stored.entity.entityType,
           version: stored.entity.version,
           deleted: stored.entity.deleted !== null,
-          state: stored,
+          state: encodeStoredEntity(stored),
           expectedRev: rev,
         })),
       );
@@ -151,13 +145,13 @@ export class ReconcilerPipeline {
       ids.add(message.data.entityId);
       byTenant.set(message.tenantId, ids);
     }
-    const repository = new EntityStateRepository<StoredEntity>(this.db);
+    const repository = new EntityStateRepository<StoredEntityRecord>(this.db);
     const working = new Map<string, Working>();
     for (const [tenantId, ids] of byTenant) {
       const loaded = await repository.loadMany(tenantId, [...ids]);
       for (const id of ids) {
         const found = loaded.get(id);
-        working.set(`${tenantId}/${id}`, found ? { stored: found.state, rev: found.rev, dirty: false } : { stored: { entity: emptyEntityState(tenantId, 'contact', id), inboxOffset: null }, rev: null, dirty: false });
+        working.set(`${tenantId}/${id}`, found ? { stored: decodeStoredEntity(found.state), rev: found.rev, dirty: false } : { stored: { entity: emptyEntityState(tenantId, 'contact', id), inboxOffset: null }, rev: null, dirty: false });
       }
     }
     for (const { message } of batch.messages) {

@@ -154,6 +154,14 @@ describe('reconcile', () => {
     expect(outcome!.conflicts).toEqual([]);
   });
 
+  it('leaves the state it is given as it was', () => {
+    const sync = compile();
+    const before = synced(sync);
+    const kept = structuredClone(before);
+    reconcile(before, change('customer', 7, { phone: { before: '111', after: '222' } }), sync);
+    expect(before).toEqual(kept);
+  });
+
   it('recognises the echo of its own write, before or after the apply result', () => {
     const sync = compile();
     const [first] = run(sync, [created()]);

@@ -9,6 +9,7 @@ import {
   type Risk,
   type StrategyName,
 } from '@tandem/contracts';
+import { cloneState } from './clone-state.util';
 import type { CompiledSync, CompiledSystem } from './compiled-sync';
 import { decideField, type Contender } from './conflict-rules';
 import {
@@ -41,7 +42,7 @@ const RECONCILER = 'reconciler';
  * message, so a redelivered batch produces identical commands that appliers recognise.
  */
 export function reconcile(input: EntityState, message: ReconcilerInput, sync: CompiledSync): Reconciliation {
-  const run = new Run(structuredClone(input), message, sync);
+  const run = new Run(cloneState(input), message, sync);
   switch (message.type) {
     case 'change':
       run.change(message);

@@ -195,6 +195,15 @@ describe('IdentityRepository', () => {
     expect(rows).toEqual([{ count: '50' }]);
   });
 
+  it("gives each entity's record in one system only, keyed by the ids asked with", async () => {
+    const both = await resolveOne('crm', 'c-1', 'ann@example.com');
+    await resolveOne('hubspot', 'h-1', 'ann@example.com');
+    const crmOnly = await resolveOne('crm', 'c-2', 'bo@example.com');
+    const records = await identity.recordIdsFor(tenantId, 'contact', 'hubspot', [both.entityId.toUpperCase(), crmOnly.entityId]);
+    expect(records).toEqual(new Map([[both.entityId.toUpperCase(), 'h-1']]));
+    expect((await identity.recordIdsFor(tenantId, 'contact', 'crm', [])).size).toBe(0);
+  });
+
   it('answers recordIdFor and linksOf for unknown entities with nothing', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     expect(await identity.recordIdFor(tenantId, 'contact', 'crm', unknown)).toBeNull();

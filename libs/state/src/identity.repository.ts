@@ -146,6 +146,20 @@ export class IdentityRepository {
     return rows[0]?.record_id ?? null;
   }
 
+  /** The record of each entity in one system, keyed like `entityIds`; entities with none there are absent. */
+  async recordIdsFor(tenantId: string, entityType: string, systemId: string, entityIds: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (entityIds.length === 0) return found;
+    const { rows } = await this.client.query<{ entity_id: string; record_id: string }>(
+      `SELECT entity_id, record_id FROM tandem_record_links
+       WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND entity_id = ANY($4::uuid[])`,
+      [tenantId, entityType, systemId, entityIds],
+    );
+    const byCanonicalId = new Map(entityIds.map((id) => [id.toLowerCase(), id]));
+    for (const row of rows) found.set(byCanonicalId.get(row.entity_id) ?? row.entity_id, row.record_id);
+    return found;
+  }
+
   /** Every linked record of each entity; entities without links are absent. */
   async linksOf(tenantId: string, entityIds: string[]): Promise<Map<string, RecordLink[]>> {
     const links = new Map<string, RecordLink[]>();

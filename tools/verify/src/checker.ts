@@ -99,7 +99,9 @@ function sameRecord(a: CanonicalRecord, b: CanonicalRecord): boolean {
 /** The conflict log, each conflict attributed to its entity's email. */
 async function readConflicts({ stack, tenantId }: CheckInput): Promise<{ entries: ConflictEntry[]; pending: number }> {
   const { rows } = await stack.db.query<{ email: string | null; field: string | null; kind: ConflictEntry['kind']; status: ConflictEntry['status']; sides: ConflictEntry['sides']; outcome: ConflictEntry['outcome'] }>(
-    `SELECT (e.state::jsonb #>> '{entity,fields,email,value}') AS email, c.field, c.kind, c.status, c.sides, c.outcome
+    // A field is stored as [value, …] (see stored-entity.codec), or as an object in rows written before.
+    `SELECT COALESCE(e.state::jsonb #>> '{entity,fields,email,0}', e.state::jsonb #>> '{entity,fields,email,value}') AS email,
+            c.field, c.kind, c.status, c.sides, c.outcome
        FROM tandem_conflicts c LEFT JOIN tandem_entities e ON e.tenant_id = c.tenant_id AND e.entity_id = c.entity_id
       WHERE c.tenant_id = $1`,
     [tenantId],

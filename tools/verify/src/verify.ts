@@ -55,7 +55,7 @@ async function main(): Promise<number> {
       return [system.id, built.mapper];
     }),
   ) as Record<SystemId, FieldMapper>;
-  const stack = threeWayStack(world, config, {
+  const stack = await threeWayStack(world, config, {
     customerUrl: customerRelay.via(world.customerDb.url),
     env: { REDIS_URL: redisRelay.via(TEST_REDIS_URL), LOG_LEVEL: 'warn', LEASE_TTL_MS: '3000' },
   });

@@ -1,0 +1,113 @@
+import { parseMessage, SCHEMA_VERSION, type MessageOf } from '@tandem/contracts';
+import { crmCustomerSync } from '@tandem/local-stack';
+import { Publisher, topicNames, type MessageBatch, type TopicRecords } from '@tandem/messaging';
+import { ReconcilerPipeline, SyncCatalog } from '@tandem/pipeline';
+import type { ReconcilerInput } from '@tandem/reconciliation';
+import { createPgSqlClient, migrate } from '@tandem/state';
+import { createTempDatabase } from '@tandem/testing';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+
+/**
+ * The reconciler's own CPU per change, without the broker: batches of CRM creates and then their
+ * apply results, validated as the consumer validates them, through the pipeline on a real Tandem
+ * database, with a producer that only keeps what it is given. Its figures vary far less than the
+ * whole pipeline's when other work shares the machine, so they tell small changes apart. The last
+ * line is `{"changes","node_us_per_change","pg_us_per_change"}`.
+ */
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 20);
+const BATCH = Number(process.env['BENCH_BATCH'] ?? 600);
+const WARMUP_ROUNDS = 2;
+/** USER_HZ, the unit of CPU times in /proc on Linux. */
+const CLOCK_TICKS_PER_S = 100;
+const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+async function main(): Promise<void> {
+  const database = await createTempDatabase('bench_reconciler');
+  const db = createPgSqlClient(database.url);
+  const observer = new Client({ connectionString: database.url });
+  try {
+    await migrate(db);
+    await observer.connect();
+    const config = crmCustomerSync();
+    const catalog = new SyncCatalog({ list: async () => [config] });
+    await catalog.refresh();
+    const topics = topicNames('bench');
+    let sent: TopicRecords[] = [];
+    const pipeline = new ReconcilerPipeline(db, catalog, new Publisher({ send: async (batches) => void sent.push(...batches) }), topics);
+    let offset = 0;
+    const batchOf = (messages: object[]): MessageBatch<ReconcilerInput> => ({
+      topic: topics.changes,
+      partition: 0,
+      messages: messages.map((message) => {
+        const value = Buffer.from(JSON.stringify(message));
+        const parsed = parseMessage(value, ['change', 'apply.result', 'conflict.decision']);
+        if (!parsed.ok) throw new Error(parsed.reason);
+        return { message: parsed.message, record: { topic: topics.changes, partition: 0, offset: String(offset++), key: null, value, headers: { traceparent: TRACE } } };
+      }),
+    });
+    const postgresCpu = async (): Promise<number> => {
+      const { rows } = await observer.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database.name]);
+      return rows.reduce((sum, row) => sum + cpuSeconds(row.pid), 0);
+    };
+
+    let node = process.cpuUsage();
+    let postgres = 0;
+    let sequence = 0;
+    for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
+      if (round === WARMUP_ROUNDS) {
+        node = process.cpuUsage();
+        postgres = await postgresCpu();
+      }
+      const now = new Date().toISOString();
+      const envelope = { tenantId: config.tenantId, occurredAt: now, observedAt: now, schemaVersion: SCHEMA_VERSION };
+      const creates = Array.from({ length: BATCH }, () => {
+        sequence += 1;
+        const fields = { first_name: { after: 'Person' }, last_name: { after: String(sequence) }, email: { after: `p${sequence}@example.com` }, phone: { after: '0' } };
+        const data = { entityType: 'contact', entityId: randomUUID(), recordId: String(sequence), operation: 'create', fields, sequence: String(sequence), snapshot: false };
+        return { ...envelope, type: 'change', eventId: `crm:${sequence}:${sequence}`, origin: 'crm', data };
+      });
+      sent = [];
+      await pipeline.handle(batchOf(creates));
+      const commands = sent
+        .filter((batch) => batch.topic === topics.apply('customer'))
+        .flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.command'>));
+      if (commands.length !== BATCH) throw new Error(`${BATCH} creates gave ${commands.length} commands`);
+      const results = commands.map((command, index) => {
+        const position = String(round * BATCH + index + 1);
+        const data = { commandId: command.eventId, target: 'customer', entityType: 'contact', entityId: command.data.entityId, recordId: position, version: command.data.version, outcome: 'applied', fields: command.data.fields, error: null, position };
+        return { ...envelope, type: 'apply.result', eventId: `${command.eventId}>result`, origin: 'customer', data };
+      });
+      await pipeline.handle(batchOf(results));
+    }
+    const used = process.cpuUsage(node);
+    const changes = ROUNDS * BATCH;
+    const result = {
+      changes,
+      node_us_per_change: Math.round((used.user + used.system) / changes),
+      pg_us_per_change: Math.round((((await postgresCpu()) - postgres) * 1e6) / changes),
+    };
+    process.stderr.write(`bench: ${changes} creates and their apply results in batches of ${BATCH}; stages ${JSON.stringify(pipeline.timings.stages)}\n`);
+    console.log(JSON.stringify(result));
+  } finally {
+    await observer.end();
+    await db.close();
+    await database.drop();
+  }
+}
+
+/** User and system CPU time of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
