@@ -23,6 +23,24 @@ class ListSource implements RecordChangeSource {
   async waitForChanges(): Promise<void> {}
 }
 
+/** Contacts kept in sync between systems that each hold an email and a first name. */
+const contactsSync = (tenantId: string, systems: string[]) =>
+  compileSync(
+    SyncConfigSchema.parse({
+      id: 'contacts',
+      tenantId,
+      entityType: 'contact',
+      systems: systems.map((id) => ({
+        id,
+        kind: 'postgres',
+        mapping: [
+          { kind: 'field', native: 'email', canonical: 'email' },
+          { kind: 'field', native: 'name', canonical: 'first_name' },
+        ],
+      })),
+    }),
+  );
+
 const deleted = (recordId: string): RecordChange => ({ sequence: '2', operation: 'delete', recordId, before: null, after: null, changedAt: new Date() });
 
 const inserted = (recordId: string, email: string): RecordChange => ({
@@ -51,21 +69,7 @@ describe('ConnectorPipeline', () => {
 
   it('takes a new record for the create Tandem has on its way to the entity owning its key, not for a new entity', async () => {
     const tenantId = `t${uniqueSuffix()}`;
-    const sync = compileSync(
-      SyncConfigSchema.parse({
-        id: 'contacts',
-        tenantId,
-        entityType: 'contact',
-        systems: ['crm', 'hubspot'].map((id) => ({
-          id,
-          kind: 'postgres',
-          mapping: [
-            { kind: 'field', native: 'email', canonical: 'email' },
-            { kind: 'field', native: 'name', canonical: 'first_name' },
-          ],
-        })),
-      }),
-    );
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
     const identities = new IdentityRepository(client);
     const [recreating, settled] = [randomUUID(), randomUUID()];
     // Both entities came from the CRM and had a record here; the first one's was archived and is
@@ -102,14 +106,7 @@ describe('ConnectorPipeline', () => {
   });
   it('publishes the delete of a linked record it never reported, and starts no entity for an unlinked one', async () => {
     const tenantId = `t${uniqueSuffix()}`;
-    const sync = compileSync(
-      SyncConfigSchema.parse({
-        id: 'contacts',
-        tenantId,
-        entityType: 'contact',
-        systems: ['crm', 'hubspot'].map((id) => ({ id, kind: 'postgres', mapping: [{ kind: 'field', native: 'email', canonical: 'email' }] })),
-      }),
-    );
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
     const identities = new IdentityRepository(client);
     const entityId = randomUUID();
     // Tandem created h-1 for the entity; a person archived it before it was ever reported.
@@ -128,14 +125,7 @@ describe('ConnectorPipeline', () => {
   });
   it('gives the late edits of a record Tandem replaced to its entity, not to a new one', async () => {
     const tenantId = `t${uniqueSuffix()}`;
-    const sync = compileSync(
-      SyncConfigSchema.parse({
-        id: 'contacts',
-        tenantId,
-        entityType: 'contact',
-        systems: ['crm', 'customer'].map((id) => ({ id, kind: 'postgres', mapping: [{ kind: 'field', native: 'email', canonical: 'email' }, { kind: 'field', native: 'name', canonical: 'first_name' }] })),
-      }),
-    );
+    const sync = contactsSync(tenantId, ['crm', 'customer']);
     const identities = new IdentityRepository(client);
     const entityId = (await identities.resolve(tenantId, 'contact', 'customer', [{ recordId: 'c-1', matchKey: 'ann@example.com' }])).get('c-1')!.entityId;
     // Tandem deleted c-1 and re-created the entity there as c-2; an edit made on c-1 before the delete arrives now.
