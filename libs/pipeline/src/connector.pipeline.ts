@@ -141,10 +141,9 @@ export class ConnectorPipeline {
       .filter(({ change }) => change.operation !== 'delete' && !replaced.has(change.recordId))
       .map(({ change, after }) => ({ recordId: change.recordId, matchKey: matchKeyOf(config.matchOn, after) }));
     const resolved = await identities.resolve(...scope, records);
+    for (const [recordId, entityId] of replaced) resolved.set(recordId, { entityId, created: false, matched: false });
     const deleted = [...new Set(relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId)).map(({ change }) => change.recordId))];
-    for (const [recordId, entityId] of [...replaced, ...(await identities.linkedEntities(...scope, deleted.filter((id) => !replaced.has(id))))]) {
-      resolved.set(recordId, { entityId, created: false, matched: false });
-    }
+    for (const [recordId, entityId] of await identities.linkedEntities(...scope, deleted)) resolved.set(recordId, { entityId, created: false, matched: false });
     return this.adoptTandemCreates(identities, records, resolved);
   }
 

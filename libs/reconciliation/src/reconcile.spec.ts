@@ -7,17 +7,19 @@ import { reconcile, type ReconcilerInput } from './reconcile';
 
 const ENTITY = '3f1b2c4d-5e6f-4a1b-8c2d-9e0f1a2b3c4d';
 
-/** A third system holding the same fields as the customer database. */
-const ERP = {
-  id: 'erp',
-  kind: 'postgres',
-  mapping: [
-    { kind: 'field', native: 'first_name', canonical: 'first_name' },
-    { kind: 'field', native: 'last_name', canonical: 'last_name' },
-    { kind: 'field', native: 'email', canonical: 'email' },
-    { kind: 'field', native: 'phone', canonical: 'phone' },
-  ],
-} as const;
+/** A system holding each canonical field in a column of its own, the email in `emailColumn`. */
+function columnsSystem(id: string, emailColumn: string) {
+  return {
+    id,
+    kind: 'postgres',
+    mapping: [
+      { kind: 'field', native: 'first_name', canonical: 'first_name' },
+      { kind: 'field', native: 'last_name', canonical: 'last_name' },
+      { kind: 'field', native: emailColumn, canonical: 'email' },
+      { kind: 'field', native: 'phone', canonical: 'phone' },
+    ],
+  } satisfies SyncConfigInput['systems'][number];
+}
 
 function compile(conflicts: SyncConfigInput['conflicts'] = {}, extraSystems: SyncConfigInput['systems'] = []): CompiledSync {
   const config = SyncConfigSchema.parse({
@@ -35,16 +37,7 @@ function compile(conflicts: SyncConfigInput['conflicts'] = {}, extraSystems: Syn
           { kind: 'field', native: 'notes', canonical: 'notes' },
         ],
       },
-      {
-        id: 'customer',
-        kind: 'postgres',
-        mapping: [
-          { kind: 'field', native: 'first_name', canonical: 'first_name' },
-          { kind: 'field', native: 'last_name', canonical: 'last_name' },
-          { kind: 'field', native: 'email_address', canonical: 'email' },
-          { kind: 'field', native: 'phone', canonical: 'phone' },
-        ],
-      },
+      columnsSystem('customer', 'email_address'),
       ...extraSystems,
     ],
     conflicts,
@@ -594,7 +587,7 @@ describe('reconcile', () => {
   });
 
   it('keeps every system\'s own delete that a restoring update overturns in the conflict log', () => {
-    const sync = compile({ deleteVsUpdate: 'update_wins' }, [{ ...ERP, mapping: [...ERP.mapping] }]);
+    const sync = compile({ deleteVsUpdate: 'update_wins' }, [columnsSystem('erp', 'email')]);
     const [first] = run(sync, [created()]);
     const [, toErp] = first!.commands;
     const state = run(sync, [result(first!.commands[0]!, 'cust-1', '1'), result(toErp!, 'erp-1', '1')], first!.state).at(-1)!.state;

@@ -195,7 +195,7 @@ class Run {
     }
     system.pending = system.pending.filter((write) => write.version > data.version);
     system.lastError = null;
-    if (removed && !this.state.deleted && data.recordId !== null && data.recordId === system.replacedRecordId) this.replacedRemoved(system, data.position);
+    if (removed && !this.state.deleted && data.recordId !== null && data.recordId === system.replacedRecordId) this.replacedRemoved(data.target, system, data.position);
     // A record created there while the entity was being deleted: the delete could not name it then.
     if (this.state.deleted) this.deleteWhereStillHeld(system);
   }
@@ -292,14 +292,10 @@ class Run {
     }
     // The system's own edit, which a write of Tandem's landed over, is on its way back to it: until it
     // lands, the system reports what that write left there, which is no new edit.
-    const stillHoldsTandemsWrite =
-      current?.system === origin.id &&
-      system.pending.some((write) => field in write.fieldVersions) &&
-      system.lastConfirmed !== undefined &&
-      system.lastConfirmed !== null &&
-      field in origin.mapper.toCanonical(system.lastConfirmed) &&
-      sameValue(after, origin.mapper.toCanonical(system.lastConfirmed)[field]);
-    if (stillHoldsTandemsWrite) return;
+    if (current?.system === origin.id && system.lastConfirmed && system.pending.some((write) => field in write.fieldVersions)) {
+      const leftThere = origin.mapper.toCanonical(system.lastConfirmed);
+      if (field in leftThere && sameValue(after, leftThere[field])) return;
+    }
     // Reported at the very position Tandem's confirmed write left the record (sources whose positions
     // are the record's own modification stamps): the state that write produced, not an edit.
     if (system.seen[field]?.position === sequence) return;
@@ -413,12 +409,11 @@ class Run {
    * Tandem's delete of the record a restore replaced has landed: a report of that record's deletion
    * heard of before is the system's own delete if it was made before this landing.
    */
-  private replacedRemoved(system: SystemState, position: string | null): void {
+  private replacedRemoved(systemId: string, system: SystemState, position: string | null): void {
     system.replacedRemovedAt = position;
     const report = system.replacedDeleteReport;
     system.replacedDeleteReport = null;
     if (report && position !== null && BigInt(report.sequence) < BigInt(position)) {
-      const systemId = Object.entries(this.state.systems).find(([, candidate]) => candidate === system)![0];
       this.deleteOfReplaced(system, { system: systemId, at: report.at, eventId: report.eventId });
     }
   }
