@@ -10,7 +10,7 @@ export interface PgSqlClient extends SqlClient {
 
 export function createPgSqlClient(source: string | Pool): PgSqlClient {
   const ownsPool = typeof source === 'string';
-  const pool = typeof source === 'string' ? new Pool({ connectionString: source }) : source;
+  const pool = typeof source === 'string' ? ownPool(source) : source;
   return {
     query: (text, params) => runQuery(pool, text, params),
     transaction: (work) => runTransaction(pool, work),
@@ -18,6 +18,14 @@ export function createPgSqlClient(source: string | Pool): PgSqlClient {
       if (ownsPool) await pool.end();
     },
   };
+}
+
+function ownPool(connectionString: string): Pool {
+  const pool = new Pool({ connectionString });
+  // An idle session the server ends (restart, failover) is already dropped from the pool, and the next
+  // query reconnects or fails with its own error; unheard, the event would crash the process instead.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 type Queryable = Pick<Pool | PoolClient, 'query'>;

@@ -27,4 +27,18 @@ describe('createPgSqlClient', () => {
     expect(rows).toEqual([{ one: 1 }]);
     await pool.end();
   });
+
+  it('outlives the server ending one of its idle sessions, and reconnects for the next query', async () => {
+    const own = createPgSqlClient(db.url);
+    try {
+      const { rows } = await own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await client.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+      // The terminated session's error arrives on the idle connection; without a listener it would be thrown.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const after = await own.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      expect(after.rows[0]?.pid).not.toBe(rows[0]?.pid);
+    } finally {
+      await own.close();
+    }
+  });
 });

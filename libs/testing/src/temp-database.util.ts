@@ -21,8 +21,23 @@ export async function createTempDatabase(prefix: string): Promise<TempDatabase> 
   return {
     name,
     url: url.toString(),
-    drop: () => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => withAdmin((admin) => dropDatabase(admin, name)),
   };
+}
+
+/**
+ * A pool's `end()` resolves before its sessions have closed; forcing the drop at that moment makes
+ * the server kill them mid-goodbye, and the unhandled error lands in whichever test runs next. So
+ * the drop waits briefly for sessions on their way out, and forces only those that linger.
+ */
+async function dropDatabase(admin: Client, name: string): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while (Date.now() < deadline) {
+    const { rows } = await admin.query<{ sessions: number }>('SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = $1', [name]);
+    if ((rows[0]?.sessions ?? 0) === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
 
 async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
