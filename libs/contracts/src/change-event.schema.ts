@@ -40,6 +40,12 @@ export const ChangeEventSchema = EnvelopeSchema.extend({
      * transactions): the change is certainly the system's own. Absent: it may report one of Tandem's.
      */
     notFromTandem: z.literal(true).optional(),
+    /**
+     * True for a delete of a record no entity was ever linked to (made and deleted there before Tandem
+     * saw it alive), matched to the entity by its last values' match key: the system's own delete of
+     * its copy of that entity, while the entity may have another record there.
+     */
+    matchedByKey: z.literal(true).optional(),
   }),
 });
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;

@@ -123,6 +123,23 @@ describe('ConnectorPipeline', () => {
     expect(await identities.linkedEntities(tenantId, 'contact', 'hubspot', ['h-9'])).toEqual(new Map());
     expect(await source.readBatch(10)).toEqual([]);
   });
+  it('gives the delete of a record never linked to the entity holding its last values\' key, flagged as matched', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
+    const entityId = randomUUID();
+    await client.query(`INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'zoe@example.com', $2)`, [tenantId, entityId]);
+    const sent: TopicRecords[] = [];
+    const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+
+    // A person made h-8 for Zoe and archived it before Tandem saw it; h-7 held a key no entity has.
+    const lastHeld = (recordId: string, email: string): RecordChange => ({ ...deleted(recordId), before: { email, name: 'Zoe' } });
+    await connector.pump(new ListSource([lastHeld('h-8', ' Zoe@Example.com'), lastHeld('h-7', 'nobody@example.com')]), 10);
+
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string; matchedByKey?: boolean } }));
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, data.matchedByKey])).toEqual([['h-8', entityId, 'delete', true]]);
+    expect(connector.stats.unlinkedDeletes).toBe(1);
+    expect(await new IdentityRepository(client).linkedEntities(tenantId, 'contact', 'hubspot', ['h-7', 'h-8'])).toEqual(new Map());
+  });
   it('gives the late edits of a record Tandem replaced to its entity, not to a new one', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const sync = contactsSync(tenantId, ['crm', 'customer']);

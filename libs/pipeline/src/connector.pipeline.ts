@@ -83,11 +83,12 @@ export class ConnectorPipeline {
     this.stats.unchanged += mapped.length - relevant.length;
 
     const identity = await this.timings.time('identify', () => this.identify(source, relevant));
-    // A deleted record no entity ever had (made and removed there before Tandem saw it) takes nothing with it.
-    const linked = relevant.filter(({ change }) => identity.has(change.recordId));
+    const matchedDeletes = await this.matchUnlinkedDeletes(relevant.filter(({ change }) => !identity.has(change.recordId)));
+    // A deleted record no entity ever had, nor shares a key with (made and removed there before Tandem saw it), takes nothing with it.
+    const linked = relevant.filter(({ change }) => identity.has(change.recordId) || matchedDeletes.has(change.recordId));
     this.stats.unlinkedDeletes += relevant.length - linked.length;
     const events: MessageDraft<'change'>[] = linked.map(({ change, fields }) => {
-      const link = identity.get(change.recordId)!;
+      const entityId = identity.get(change.recordId)?.entityId ?? matchedDeletes.get(change.recordId)!;
       return {
         type: 'change',
         eventId: `${this.systemId}:${change.recordId}:${change.sequence}`,
@@ -96,7 +97,7 @@ export class ConnectorPipeline {
         origin: this.systemId,
         data: {
           entityType: config.entityType,
-          entityId: link.entityId,
+          entityId,
           recordId: change.recordId,
           operation: change.operation === 'delete' ? 'delete' : change.operation === 'update' ? 'update' : 'create',
           fields,
@@ -104,6 +105,7 @@ export class ConnectorPipeline {
           ...(change.madeAt === undefined ? {} : { madeAt: change.madeAt }),
           snapshot: change.operation === 'snapshot',
           ...(source.omitsTandemWrites ? { notFromTandem: true as const } : {}),
+          ...(matchedDeletes.has(change.recordId) ? { matchedByKey: true as const } : {}),
         },
       };
     });
@@ -145,6 +147,22 @@ export class ConnectorPipeline {
     const deleted = [...new Set(relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId)).map(({ change }) => change.recordId))];
     for (const [recordId, entityId] of await identities.linkedEntities(...scope, deleted)) resolved.set(recordId, { entityId, created: false, matched: false });
     return this.adoptTandemCreates(identities, records, resolved);
+  }
+
+  /**
+   * Deletes of records no entity is linked to, matched by the key of what they last held: a copy of an
+   * entity the system made and removed before Tandem saw it (while Tandem was creating the entity
+   * there). Its delete is the system's own, and the reconciler weighs it against the entity.
+   */
+  private async matchUnlinkedDeletes(unlinked: Array<{ change: RecordChange; before: FieldValues | null }>): Promise<Map<string, string>> {
+    const { tenantId, entityType, matchOn } = this.sync.config;
+    const keyed = unlinked.flatMap(({ change, before }) => {
+      const matchKey = change.operation === 'delete' ? matchKeyOf(matchOn, before) : null;
+      return matchKey === null ? [] : [{ recordId: change.recordId, matchKey }];
+    });
+    if (keyed.length === 0) return new Map();
+    const owners = await new IdentityRepository(this.db).entitiesByMatchKey(tenantId, entityType, [...new Set(keyed.map(({ matchKey }) => matchKey))]);
+    return new Map(keyed.flatMap(({ recordId, matchKey }) => (owners.has(matchKey) ? [[recordId, owners.get(matchKey)!] as const] : [])));
   }
 
   /**

@@ -117,6 +117,31 @@ describe('InboxChangeSource', () => {
     expect(await readAndAcknowledge()).toEqual([]);
   });
 
+  it('gives a record deleted before it was ever reported what it last held, where the source still keeps it', async () => {
+    const keeping = Object.assign(new FakeSourceRecords(), {
+      deletedCalls: [] as string[][],
+      async fetchDeleted(recordIds: string[]): Promise<FetchedRecord[]> {
+        this.deletedCalls.push(recordIds);
+        return recordIds.filter((id) => id === '9').map((recordId) => ({ recordId, values: { email: 'zoe@example.com' }, modifiedAtMs: 2_500 }));
+      },
+    });
+    keeping.put('1', { email: 'ann@example.com' }, 1_000);
+    const archiving = new InboxChangeSource({ db: client, tenantId: `t_${uniqueSuffix()}`, systemId: 'hubspot', fetcher: keeping, coalesceMs: 0 });
+    await archiving.enqueue([{ recordId: '1', kind: 'changed', modifiedAtMs: 1_000, values: null }]);
+    await archiving.acknowledge(await archiving.readBatch(100));
+    keeping.records.delete('1');
+    await archiving.enqueue(['1', '8', '9'].map((recordId) => ({ recordId, kind: 'deleted' as const, modifiedAtMs: 2_000, values: null })));
+
+    const changes = await archiving.readBatch(100);
+    expect(changes.map((change) => [change.recordId, change.operation, change.sequence, change.before])).toEqual([
+      ['1', 'delete', '2000', { email: 'ann@example.com' }],
+      ['8', 'delete', '2000', null],
+      ['9', 'delete', '2500', { email: 'zoe@example.com' }],
+    ]);
+    // Only records never reported are looked up among the deleted ones.
+    expect(keeping.deletedCalls).toEqual([['8', '9']]);
+  });
+
   it('publishes a state a notice announced even when the fetch already sees a later write over it', async () => {
     await source.enqueue([{ recordId: '8', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
     await readAndAcknowledge();

@@ -10,6 +10,11 @@ export interface FetchedRecord {
 /** Reads the current state of records from the source; a record it does not return is gone. */
 export interface RecordFetcher {
   fetch(recordIds: string[]): Promise<FetchedRecord[]>;
+  /**
+   * What gone records last held, where the source keeps them readable (HubSpot's archived contacts):
+   * for a record deleted before it was ever reported, it is the only way to know whose it was.
+   */
+  fetchDeleted?(recordIds: string[]): Promise<FetchedRecord[]>;
 }
 
 export interface InboxChangeSourceOptions {
@@ -87,17 +92,17 @@ export class InboxChangeSource implements RecordChangeSource {
 
       const byRecord = new Map<string, typeof notices>();
       for (const notice of notices) byRecord.set(notice.recordId, [...(byRecord.get(notice.recordId) ?? []), notice]);
-      const fetched = new Map<string, FetchedRecord>();
-      for (let start = 0; start < toFetch.length; start += this.fetchBatchSize) {
-        for (const record of await this.options.fetcher.fetch(toFetch.slice(start, start + this.fetchBatchSize))) fetched.set(record.recordId, record);
-      }
       const previous = await this.records.load(tenantId, systemId, [...byRecord.keys()]);
+      const fetched = await this.fetchAll(toFetch, (recordIds) => this.options.fetcher.fetch(recordIds));
+      const { fetchDeleted } = this.options.fetcher;
+      const neverReported = toFetch.filter((recordId) => !fetched.has(recordId) && !previous.has(recordId));
+      const lastHeld = fetchDeleted ? await this.fetchAll(neverReported, (recordIds) => fetchDeleted.call(this.options.fetcher, recordIds)) : new Map<string, FetchedRecord>();
 
       const changes: RecordChange[] = [];
       const dropped: string[] = [];
       for (const [recordId, recordNotices] of byRecord) {
         const noticeIds = recordNotices.map((notice) => notice.id);
-        const current = currentState(recordId, recordNotices, fetched);
+        const current = currentState(recordId, recordNotices, fetched, lastHeld);
         const reported = previous.get(recordId);
         let last = reported;
         const recordChanges: RecordChange[] = [];
@@ -127,6 +132,14 @@ export class InboxChangeSource implements RecordChangeSource {
       await this.inbox.remove(tenantId, systemId, dropped);
       if (changes.length > 0) return changes;
     }
+  }
+
+  private async fetchAll(recordIds: string[], read: (recordIds: string[]) => Promise<FetchedRecord[]>): Promise<Map<string, FetchedRecord>> {
+    const fetched = new Map<string, FetchedRecord>();
+    for (let start = 0; start < recordIds.length; start += this.fetchBatchSize) {
+      for (const record of await read(recordIds.slice(start, start + this.fetchBatchSize))) fetched.set(record.recordId, record);
+    }
+    return fetched;
   }
 
   /** Removes the published changes' notices and records what the source now holds, atomically. */
@@ -161,13 +174,22 @@ export class InboxChangeSource implements RecordChangeSource {
   }
 }
 
-/** The record as the source holds it now: fetched when a notice only announced it, else the newest report. */
-function currentState(recordId: string, notices: ReadonlyArray<SourceNotice & { id: string }>, fetched: Map<string, FetchedRecord>): SourceRecord {
+/**
+ * The record as the source holds it now: fetched when a notice only announced it, else the newest
+ * report. A gone record keeps what it last held when the source could still read that.
+ */
+function currentState(
+  recordId: string,
+  notices: ReadonlyArray<SourceNotice & { id: string }>,
+  fetched: Map<string, FetchedRecord>,
+  lastHeld: Map<string, FetchedRecord>,
+): SourceRecord {
   if (notices.some((notice) => notice.kind !== 'record')) {
     const record = fetched.get(recordId);
     if (record) return { recordId, modifiedAtMs: record.modifiedAtMs, deleted: false, values: record.values, reportedMs: [] };
-    const reportedAt = notices.map((notice) => notice.modifiedAtMs).filter((time): time is number => time !== null);
-    return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: {}, reportedMs: [] };
+    const gone = lastHeld.get(recordId);
+    const reportedAt = [...notices.map((notice) => notice.modifiedAtMs), gone?.modifiedAtMs ?? null].filter((time): time is number => time !== null);
+    return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: gone?.values ?? {}, reportedMs: [] };
   }
   const newest = notices.reduce((best, notice) => ((notice.modifiedAtMs ?? 0) >= (best.modifiedAtMs ?? 0) ? notice : best));
   return { recordId, modifiedAtMs: newest.modifiedAtMs ?? Date.now(), deleted: false, values: newest.values ?? {}, reportedMs: [] };
@@ -253,7 +275,8 @@ function changeBetween(previous: SourceRecord | undefined, current: SourceRecord
     sequence: String(sequence),
     operation: current.deleted ? 'delete' : live ? 'update' : 'insert',
     recordId: current.recordId,
-    before: live?.values ?? null,
+    // A record gone before it was ever reported: what it last held, if the source could tell.
+    before: live?.values ?? (current.deleted && Object.keys(current.values).length > 0 ? current.values : null),
     after: current.deleted ? null : current.values,
     changedAt: new Date(sequence),
   };

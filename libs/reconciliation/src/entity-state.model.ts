@@ -69,6 +69,11 @@ export interface SystemState {
    * older states.
    */
   replacedDeleteReport?: { sequence: string; at: string; eventId: string } | null;
+  /**
+   * Records of the entity this system made and deleted before Tandem saw them, whose deletes were
+   * taken (the newest few): a redelivered report of one is not a second delete. Absent in older states.
+   */
+  unlinkedDeletes?: string[];
   /** The largest source sequence received from this system, to drop redelivered or older changes. */
   lastSequence: string | null;
   /**

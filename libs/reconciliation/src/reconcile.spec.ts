@@ -478,6 +478,36 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('weighs a system\'s delete of its own copy that Tandem never saw alive against the entity, once', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    // The customer database made its own record of the person and deleted it before its connector
+    // read it; matched by email, its delete names that record, not cust-1.
+    const stray = onRecord(change('customer', 7, {}, 'delete'), 'cust-9');
+    const unlinked = { ...stray, data: { ...stray.data, matchedByKey: true as const } };
+    const [kept, again] = run(sync, [unlinked, { ...unlinked, eventId: 'customer:7:again' }], state);
+    expect(kept!.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted]), c.data.outcome])).toEqual([
+      ['delete_update', [['crm', false], ['customer', true]], { winner: 'crm', value: null, deleted: false }],
+    ]);
+    expect(kept!.state.deleted).toBeNull();
+    expect(kept!.commands).toEqual([]);
+    expect(kept!.state.systems['customer']!.recordId).toBe('cust-1');
+    expect(again!.skipped).toMatch(/already taken/);
+    expect(again!.conflicts).toEqual([]);
+
+    // Where deletes win, the entity goes everywhere, its record there too.
+    const [won] = run(compile({ deleteVsUpdate: 'delete_wins' }), [unlinked], state);
+    expect(won!.state.deleted).not.toBeNull();
+    expect(won!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId]).sort()).toEqual([
+      ['crm', 'delete', 'crm-1'],
+      ['customer', 'delete', 'cust-1'],
+    ]);
+    // Of an entity already deleted, it takes nothing.
+    const [late] = run(sync, [unlinked], won!.state);
+    expect(late!.skipped).toMatch(/already deleted/);
+    expect(late!.commands).toEqual([]);
+  });
+
   it('deletes a record created while the entity was deleted, and takes its echo for no update', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const [first] = run(sync, [created()]);

@@ -35,6 +35,7 @@ export interface Reconciliation {
 /** Writes kept per system awaiting confirmation; older ones are superseded by the newest. */
 const MAX_PENDING_WRITES = 32;
 const RECONCILER = 'reconciler';
+const UNLINKED_DELETES_KEPT = 8;
 
 /**
  * Applies one message to one entity's state and says what must happen next. Pure and deterministic:
@@ -80,6 +81,7 @@ class Run {
     if (origin.direction === 'target_only') return this.skip(`system "${origin.id}" is target-only`);
     const system = this.systemState(origin.id);
     const { data } = event;
+    if (data.matchedByKey && data.operation === 'delete' && data.recordId !== system.recordId) return this.deleteOfUnlinked(system, event);
     const sameRecord = (system.lastSequenceRecordId ?? data.recordId) === data.recordId;
     if (system.lastSequence !== null && sameRecord && BigInt(data.sequence) <= BigInt(system.lastSequence)) {
       return this.skip(`sequence ${data.sequence} already seen from ${origin.id} (last ${system.lastSequence})`);
@@ -403,6 +405,18 @@ class Run {
       system.deletedAt = null;
       for (const field of Object.keys(this.state.fields)) this.needsPush(incoming.system, field);
     });
+  }
+
+  /**
+   * A system's delete of a copy of the entity that Tandem never saw alive (made there while the entity
+   * was being created elsewhere, deleted at once): the system's own delete, which cannot be weighed
+   * against what its other record holds, so it meets the latest update as a record Tandem replaced does.
+   */
+  private deleteOfUnlinked(system: SystemState, event: MessageOf<'change'>): void {
+    if (this.state.deleted) return this.skip(`record ${event.data.recordId}, deleted before Tandem saw it, is of an entity already deleted`);
+    if (system.unlinkedDeletes?.includes(event.data.recordId)) return this.skip(`the delete of record ${event.data.recordId} was already taken`);
+    system.unlinkedDeletes = [...(system.unlinkedDeletes ?? []), event.data.recordId].slice(-UNLINKED_DELETES_KEPT);
+    this.deleteOfReplaced(system, { system: event.origin, at: effectiveTime(event), eventId: event.eventId });
   }
 
   /**

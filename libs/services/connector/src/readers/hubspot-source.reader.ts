@@ -60,6 +60,11 @@ export class HubSpotSourceReader implements SourceReader {
       systemId,
       fetcher: {
         fetch: async (recordIds) => (await client.batchRead(recordIds, this.readProperties)).results.flatMap((contact) => fetched(contact, options.properties)),
+        fetchDeleted: async (recordIds) =>
+          (await client.batchRead(recordIds, this.readProperties, { archived: true })).results.flatMap((contact) => {
+            const archivedAt = archivedAtMs(contact);
+            return archivedAt === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, options.properties), modifiedAtMs: archivedAt }];
+          }),
       },
     });
   }
