@@ -54,6 +54,9 @@ describe('services killed with SIGKILL in the middle of a stream', () => {
     await writes;
     await stack.reconciler.start();
     await stack.appliers.get('customer')!.start();
+    // A restart racing another would leave an unwatched second process holding the port.
+    await expect(stack.reconciler.start()).rejects.toThrow(/already running/);
+    expect(stack.reconciler.running).toBe(true);
 
     const expected = await expectedCustomerRows(crm);
     expect(expected).toHaveLength(CONTACTS);

@@ -29,6 +29,8 @@ export class ServiceProcess {
 
   async start(): Promise<void> {
     await this.choosePort();
+    // A second child would orphan the first: it keeps the port and the work, and nothing stops it.
+    if (this.running) throw new Error(`${this.name} is already running (pid ${this.child!.pid})`);
     const log = createWriteStream(this.logFile, { flags: 'a' });
     // Node.js flags for every service. By default the heap is capped as a deployment would size it
     // (V8 otherwise grows it lazily under load); `--cpu-prof` and the like when profiling.
@@ -45,14 +47,20 @@ export class ServiceProcess {
     child.on('close', () => log.end());
     this.child = child;
     this.exited = new Promise((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-    await eventually(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}; see ${this.logFile}`);
-        const response = await fetch(`http://127.0.0.1:${this.port}/health/ready`);
-        if (response.status !== 200) throw new Error(`${this.name} not ready: ${response.status}`);
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    try {
+      await eventually(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}; see ${this.logFile}`);
+          const response = await fetch(`http://127.0.0.1:${this.port}/health/ready`);
+          if (response.status !== 200) throw new Error(`${this.name} not ready: ${response.status}`);
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+    } catch (error) {
+      // One that never got ready is not left behind to become ready unwatched.
+      await this.kill();
+      throw error;
+    }
   }
 
   /**

@@ -116,6 +116,8 @@ export class FaultInjector {
     switch (fault.kind) {
       case 'kill': {
         const service = this.context.stack.services().find((s) => s.name === fault.service)!;
+        // The watchdog may be restarting it: two restarts at once would leave one process unwatched.
+        if (this.faultedServices.has(service.name)) return say(`  fault: kill -9 ${this.short(service)} skipped, it is being restarted`);
         this.faultedServices.add(service.name);
         try {
           say(`  fault: kill -9 ${this.short(service)}, restart after ${seconds} s`);
