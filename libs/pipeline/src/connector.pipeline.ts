@@ -83,12 +83,11 @@ export class ConnectorPipeline {
     this.stats.unchanged += mapped.length - relevant.length;
 
     const identity = await this.timings.time('identify', () => this.identify(source, relevant));
-    const matchedDeletes = await this.matchUnlinkedDeletes(relevant.filter(({ change }) => !identity.has(change.recordId)));
     // A deleted record no entity ever had, nor shares a key with (made and removed there before Tandem saw it), takes nothing with it.
-    const linked = relevant.filter(({ change }) => identity.has(change.recordId) || matchedDeletes.has(change.recordId));
+    const linked = relevant.filter(({ change }) => identity.has(change.recordId));
     this.stats.unlinkedDeletes += relevant.length - linked.length;
     const events: MessageDraft<'change'>[] = linked.map(({ change, fields }) => {
-      const entityId = identity.get(change.recordId)?.entityId ?? matchedDeletes.get(change.recordId)!;
+      const { entityId, matched } = identity.get(change.recordId)!;
       return {
         type: 'change',
         eventId: `${this.systemId}:${change.recordId}:${change.sequence}`,
@@ -105,7 +104,7 @@ export class ConnectorPipeline {
           ...(change.madeAt === undefined ? {} : { madeAt: change.madeAt }),
           snapshot: change.operation === 'snapshot',
           ...(source.omitsTandemWrites ? { notFromTandem: true as const } : {}),
-          ...(matchedDeletes.has(change.recordId) ? { matchedByKey: true as const } : {}),
+          ...(change.operation === 'delete' && matched ? { matchedByKey: true as const } : {}),
         },
       };
     });
@@ -127,7 +126,8 @@ export class ConnectorPipeline {
   /**
    * Links each record to its entity: records Tandem wrote are known first-hand, the rest by link or
    * match. A record Tandem has replaced with a new one there still belongs to its entity (its late
-   * edits are that entity's). A deleted record is only looked up: one without a link starts no entity.
+   * edits are that entity's). A deleted record is only looked up: one without a link starts no entity,
+   * and joins one only by the key of what it last held (`matched`).
    */
   private async identify(source: RecordChangeSource, relevant: Array<{ change: RecordChange; before: FieldValues | null; after: FieldValues | null }>) {
     const { config } = this.sync;
@@ -146,6 +146,8 @@ export class ConnectorPipeline {
     for (const [recordId, entityId] of replaced) resolved.set(recordId, { entityId, created: false, matched: false });
     const deleted = [...new Set(relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId)).map(({ change }) => change.recordId))];
     for (const [recordId, entityId] of await identities.linkedEntities(...scope, deleted)) resolved.set(recordId, { entityId, created: false, matched: false });
+    const unlinked = relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId));
+    for (const [recordId, entityId] of await this.matchUnlinkedDeletes(identities, unlinked)) resolved.set(recordId, { entityId, created: false, matched: true });
     return this.adoptTandemCreates(identities, records, resolved);
   }
 
@@ -154,14 +156,17 @@ export class ConnectorPipeline {
    * entity the system made and removed before Tandem saw it (while Tandem was creating the entity
    * there). Its delete is the system's own, and the reconciler weighs it against the entity.
    */
-  private async matchUnlinkedDeletes(unlinked: Array<{ change: RecordChange; before: FieldValues | null }>): Promise<Map<string, string>> {
+  private async matchUnlinkedDeletes(
+    identities: IdentityRepository,
+    unlinked: Array<{ change: RecordChange; before: FieldValues | null }>,
+  ): Promise<Map<string, string>> {
     const { tenantId, entityType, matchOn } = this.sync.config;
     const keyed = unlinked.flatMap(({ change, before }) => {
-      const matchKey = change.operation === 'delete' ? matchKeyOf(matchOn, before) : null;
+      const matchKey = matchKeyOf(matchOn, before);
       return matchKey === null ? [] : [{ recordId: change.recordId, matchKey }];
     });
     if (keyed.length === 0) return new Map();
-    const owners = await new IdentityRepository(this.db).entitiesByMatchKey(tenantId, entityType, [...new Set(keyed.map(({ matchKey }) => matchKey))]);
+    const owners = await identities.entitiesByMatchKey(tenantId, entityType, [...new Set(keyed.map(({ matchKey }) => matchKey))]);
     return new Map(keyed.flatMap(({ recordId, matchKey }) => (owners.has(matchKey) ? [[recordId, owners.get(matchKey)!] as const] : [])));
   }
 

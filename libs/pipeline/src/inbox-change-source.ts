@@ -93,10 +93,10 @@ export class InboxChangeSource implements RecordChangeSource {
       const byRecord = new Map<string, typeof notices>();
       for (const notice of notices) byRecord.set(notice.recordId, [...(byRecord.get(notice.recordId) ?? []), notice]);
       const previous = await this.records.load(tenantId, systemId, [...byRecord.keys()]);
-      const fetched = await this.fetchAll(toFetch, (recordIds) => this.options.fetcher.fetch(recordIds));
-      const { fetchDeleted } = this.options.fetcher;
+      const { fetcher } = this.options;
+      const fetched = await this.fetchAll(toFetch, (recordIds) => fetcher.fetch(recordIds));
       const neverReported = toFetch.filter((recordId) => !fetched.has(recordId) && !previous.has(recordId));
-      const lastHeld = fetchDeleted ? await this.fetchAll(neverReported, (recordIds) => fetchDeleted.call(this.options.fetcher, recordIds)) : new Map<string, FetchedRecord>();
+      const lastHeld = fetcher.fetchDeleted ? await this.fetchAll(neverReported, (recordIds) => fetcher.fetchDeleted!(recordIds)) : new Map<string, FetchedRecord>();
 
       const changes: RecordChange[] = [];
       const dropped: string[] = [];
