@@ -1,6 +1,6 @@
 import { Publisher, topicNames, type TopicRecords } from '@tandem/messaging';
 import { emptyEntityState, emptySystemState, type EntityState } from '@tandem/reconciliation';
-import { createPgSqlClient, EntityStateRepository, IdentityRepository, migrate, type PgSqlClient } from '@tandem/state';
+import { createPgSqlClient, EntityStateRepository, IdentityRepository, migrate, type PgSqlClient, type SqlClient } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
 import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { randomUUID } from 'node:crypto';
@@ -122,6 +122,37 @@ describe('ConnectorPipeline', () => {
     expect(connector.stats.unlinkedDeletes).toBe(1);
     expect(await identities.linkedEntities(tenantId, 'contact', 'hubspot', ['h-9'])).toEqual(new Map());
     expect(await source.readBatch(10)).toEqual([]);
+  });
+  it('gives the delete of its record to the entity while an applier relinks the entity to a new record there', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
+    const identities = new IdentityRepository(client);
+    const entityId = randomUUID();
+    await client.query(`INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'ann@example.com', $2)`, [tenantId, entityId]);
+    await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId }]);
+    // Tandem deleted h-1 and a restore re-creates the entity there as h-2: the applier links h-2 (and
+    // moves h-1 to the replaced links) just after the connector first reads the links.
+    let relinked = false;
+    const racing: SqlClient = {
+      query: async (text, params) => {
+        const result = await client.query(text, params);
+        if (!relinked && text.includes('tandem_replaced_links')) {
+          relinked = true;
+          await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-2', entityId }]);
+        }
+        return result as never;
+      },
+      transaction: (work) => client.transaction(work),
+    };
+    const sent: TopicRecords[] = [];
+    const connector = new ConnectorPipeline(racing, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+
+    await connector.pump(new ListSource([{ ...deleted('h-1'), before: { email: 'ann@example.com', name: 'Ann' } }]), 10);
+
+    expect(relinked).toBe(true);
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string; matchedByKey?: boolean } }));
+    // Tandem's own delete of its record, not a copy the system made and removed unseen.
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, data.matchedByKey])).toEqual([['h-1', entityId, 'delete', undefined]]);
   });
   it('gives the delete of a record never linked to the entity holding its last values\' key, flagged as matched', async () => {
     const tenantId = `t${uniqueSuffix()}`;

@@ -242,19 +242,21 @@ describe('IdentityRepository.relink', () => {
     expect(await identities.linksOf('t1', [entityId])).toEqual(new Map([[entityId, [{ entityType: 'contact', systemId: 'crm', recordId: 'new' }]]]));
   });
 
-  it('remembers the record a relink replaced as the entity\'s, until it is linked again', async () => {
+  it('tells each record linked or replaced, and remembers the record a relink replaced until it is linked again', async () => {
     const identities = new IdentityRepository(client);
     const entityId = (await identities.resolve('t2', 'contact', 'crm', [{ recordId: 'r1', matchKey: null }])).get('r1')!.entityId;
     const other = (await identities.resolve('t2', 'contact', 'crm', [{ recordId: 'r9', matchKey: null }])).get('r9')!.entityId;
+    const linked = (id: string) => ({ entityId: id, replaced: false });
+    const replaced = (id: string) => ({ entityId: id, replaced: true });
 
     await identities.relink('t2', 'contact', 'crm', [{ recordId: 'r2', entityId }]);
-    expect(await identities.replacedRecordEntities('t2', 'contact', 'crm', ['r1', 'r2', 'r9'])).toEqual(new Map([['r1', entityId]]));
+    expect(await identities.standings('t2', 'contact', 'crm', ['r1', 'r2', 'r9', 'r0'])).toEqual(new Map([['r1', replaced(entityId)], ['r2', linked(entityId)], ['r9', linked(other)]]));
     // A record moved from one entity to another replaced nothing of the first.
     await identities.relink('t2', 'contact', 'crm', [{ recordId: 'r9', entityId }]);
-    expect(await identities.replacedRecordEntities('t2', 'contact', 'crm', ['r9'])).toEqual(new Map());
+    expect(await identities.standings('t2', 'contact', 'crm', ['r9'])).toEqual(new Map([['r9', linked(entityId)]]));
     expect(await identities.recordIdFor('t2', 'contact', 'crm', other)).toBeNull();
 
     await identities.relink('t2', 'contact', 'crm', [{ recordId: 'r1', entityId }]);
-    expect(await identities.replacedRecordEntities('t2', 'contact', 'crm', ['r1', 'r2', 'r9'])).toEqual(new Map([['r2', entityId], ['r9', entityId]]));
+    expect(await identities.standings('t2', 'contact', 'crm', ['r1', 'r2', 'r9'])).toEqual(new Map([['r1', linked(entityId)], ['r2', replaced(entityId)], ['r9', replaced(entityId)]]));
   });
 });

@@ -16,6 +16,12 @@ export interface ResolvedIdentity {
   matched: boolean;
 }
 
+export interface RecordStanding {
+  entityId: string;
+  /** Tandem has replaced the record with a new one there; it still belongs to its entity. */
+  replaced: boolean;
+}
+
 export interface RecordLink {
   entityType: string;
   systemId: string;
@@ -119,15 +125,23 @@ export class IdentityRepository {
     return new Map(rows.map((row) => [row.match_key, row.entity_id.toLowerCase()]));
   }
 
-  /** The entity each of these records stood for in one system until Tandem replaced it there. */
-  async replacedRecordEntities(tenantId: string, entityType: string, systemId: string, recordIds: string[]): Promise<Map<string, string>> {
+  /**
+   * The entity each of these records of one system is linked to, or stood for until Tandem replaced
+   * it there (`replaced`); records of neither are absent. One statement, so one snapshot: a relink
+   * moves a record from its link to the replaced links in one transaction, and two reads could see
+   * it in neither.
+   */
+  async standings(tenantId: string, entityType: string, systemId: string, recordIds: string[]): Promise<Map<string, RecordStanding>> {
     if (recordIds.length === 0) return new Map();
-    const { rows } = await this.client.query<{ record_id: string; entity_id: string }>(
-      `SELECT record_id, entity_id::text FROM tandem_replaced_links
+    const { rows } = await this.client.query<{ record_id: string; entity_id: string; replaced: boolean }>(
+      `SELECT record_id, entity_id::text, true AS replaced FROM tandem_replaced_links
+       WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])
+       UNION ALL
+       SELECT record_id, entity_id::text, false FROM tandem_record_links
        WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
       [tenantId, entityType, systemId, recordIds],
     );
-    return new Map(rows.map((row) => [row.record_id, row.entity_id]));
+    return new Map(rows.map((row) => [row.record_id, { entityId: row.entity_id, replaced: row.replaced }]));
   }
 
   /** The entity each record of one system is linked to; unlinked records are absent. */

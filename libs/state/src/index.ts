@@ -9,6 +9,7 @@ export { EntityStateRepository, type EntityStateWrite, type LoadedEntityState } 
 export {
   IdentityRepository,
   type RecordLink,
+  type RecordStanding,
   type RecordToResolve,
   type ResolvedIdentity,
 } from './identity.repository';

@@ -79,6 +79,7 @@ async function main(): Promise<number> {
     say,
   });
   const workload = new Workload({ crm, customer, hubspot: world.hubspot, mappers }, seed);
+  let passed = false;
   try {
     await workload.seedContacts(profile.seedContactsPerSystem);
     say(`${workload.emails.length} contacts in the three systems; starting the reconciler, connectors and appliers (${tenantId}, topics ${stack.prefix}.*)`);
@@ -136,6 +137,7 @@ async function main(): Promise<number> {
     const ok = converged && report.losses.length === 0 && report.duplicates === 0 && report.offsetViolations.length === 0;
     if (!ok) say(`FAILED: ${report.diverged.length} diverged, ${report.losses.length} silent losses, ${report.duplicates} duplicates, ${report.offsetViolations.length} offset violations`);
     console.log(JSON.stringify(result));
+    passed = ok;
     return ok ? 0 : 1;
   } finally {
     await injector.stopWatchdog();
@@ -146,7 +148,9 @@ async function main(): Promise<number> {
     redis.disconnect();
     await customerRelay.cut();
     await redisRelay.cut();
-    if (process.env['VERIFY_KEEP'] === '1') keepForInvestigation(seed, world, tenantId, workload.ops);
+    // VERIFY_KEEP=1 keeps every run; VERIFY_KEEP=failed only a run that failed or broke off.
+    const keep = process.env['VERIFY_KEEP'];
+    if (keep === '1' || (keep === 'failed' && !passed)) keepForInvestigation(seed, world, tenantId, workload.ops);
     else await world.close();
   }
 }
