@@ -123,7 +123,10 @@ describe('ConnectorPipeline', () => {
     expect(await identities.linkedEntities(tenantId, 'contact', 'hubspot', ['h-9'])).toEqual(new Map());
     expect(await source.readBatch(10)).toEqual([]);
   });
-  it('gives the delete of its record to the entity while an applier relinks the entity to a new record there', async () => {
+  it.each([
+    ['delete', { ...deleted('h-1'), before: { email: 'ann@example.com', name: 'Ann' } }],
+    ['late edit', { ...inserted('h-1', 'ann@example.com'), operation: 'update' as const }],
+  ])('gives the %s of its record to the entity while an applier relinks the entity to a new record there', async (_, change: RecordChange) => {
     const tenantId = `t${uniqueSuffix()}`;
     const sync = contactsSync(tenantId, ['crm', 'hubspot']);
     const identities = new IdentityRepository(client);
@@ -133,26 +136,26 @@ describe('ConnectorPipeline', () => {
     // Tandem deleted h-1 and a restore re-creates the entity there as h-2: the applier links h-2 (and
     // moves h-1 to the replaced links) just after the connector first reads the links.
     let relinked = false;
-    const racing: SqlClient = {
+    const racing = (inner: SqlClient): SqlClient => ({
       query: async (text, params) => {
-        const result = await client.query(text, params);
+        const result = await inner.query(text, params);
         if (!relinked && text.includes('tandem_replaced_links')) {
           relinked = true;
           await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-2', entityId }]);
         }
         return result as never;
       },
-      transaction: (work) => client.transaction(work),
-    };
+      transaction: (work) => inner.transaction((tx) => work(racing(tx))),
+    });
     const sent: TopicRecords[] = [];
-    const connector = new ConnectorPipeline(racing, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+    const connector = new ConnectorPipeline(racing(client), sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
 
-    await connector.pump(new ListSource([{ ...deleted('h-1'), before: { email: 'ann@example.com', name: 'Ann' } }]), 10);
+    await connector.pump(new ListSource([change]), 10);
 
     expect(relinked).toBe(true);
     const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string; matchedByKey?: boolean } }));
-    // Tandem's own delete of its record, not a copy the system made and removed unseen.
-    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, data.matchedByKey])).toEqual([['h-1', entityId, 'delete', undefined]]);
+    // The entity's own record, not a copy the system made and removed unseen, nor a new contact.
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, data.matchedByKey])).toEqual([['h-1', entityId, change.operation, undefined]]);
   });
   it('gives the delete of a record never linked to the entity holding its last values\' key, flagged as matched', async () => {
     const tenantId = `t${uniqueSuffix()}`;

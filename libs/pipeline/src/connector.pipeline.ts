@@ -138,15 +138,12 @@ export class ConnectorPipeline {
       await identities.relink(config.tenantId, config.entityType, this.systemId, links);
     }
     const scope = [config.tenantId, config.entityType, this.systemId] as const;
-    // Read in one go: an applier relinking a record at this moment must not make it look unlinked.
-    const standings = await identities.standings(...scope, [...new Set(relevant.map(({ change }) => change.recordId))]);
     const records = relevant
-      .filter(({ change }) => change.operation !== 'delete' && !standings.get(change.recordId)?.replaced)
+      .filter(({ change }) => change.operation !== 'delete')
       .map(({ change, after }) => ({ recordId: change.recordId, matchKey: matchKeyOf(config.matchOn, after) }));
     const resolved = await identities.resolve(...scope, records);
-    for (const [recordId, { entityId, replaced }] of standings) {
-      if (replaced || !resolved.has(recordId)) resolved.set(recordId, { entityId, created: false, matched: false });
-    }
+    const deleted = [...new Set(relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId)).map(({ change }) => change.recordId))];
+    for (const [recordId, { entityId }] of await identities.standings(...scope, deleted)) resolved.set(recordId, { entityId, created: false, matched: false });
     const unlinked = relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId));
     for (const [recordId, entityId] of await this.matchUnlinkedDeletes(identities, unlinked)) resolved.set(recordId, { entityId, created: false, matched: true });
     return this.adoptTandemCreates(identities, records, resolved);

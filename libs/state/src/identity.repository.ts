@@ -42,7 +42,7 @@ export class IdentityRepository {
 
   /**
    * Finds or creates the entity of each record of one system, in a few queries per batch:
-   * an existing link wins; else the entity registered under the record's match key, unless that
+   * an existing link wins, as does the entity of a record Tandem replaced there; else the entity registered under the record's match key, unless that
    * entity already has another record in this system; else a new entity. Links are written in the
    * same transaction (a savepoint inside the caller's transaction).
    */
@@ -133,15 +133,7 @@ export class IdentityRepository {
    */
   async standings(tenantId: string, entityType: string, systemId: string, recordIds: string[]): Promise<Map<string, RecordStanding>> {
     if (recordIds.length === 0) return new Map();
-    const { rows } = await this.client.query<{ record_id: string; entity_id: string; replaced: boolean }>(
-      `SELECT record_id, entity_id::text, true AS replaced FROM tandem_replaced_links
-       WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])
-       UNION ALL
-       SELECT record_id, entity_id::text, false FROM tandem_record_links
-       WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
-      [tenantId, entityType, systemId, recordIds],
-    );
-    return new Map(rows.map((row) => [row.record_id, { entityId: row.entity_id, replaced: row.replaced }]));
+    return readStandings(this.client, { tenantId, entityType, systemId }, recordIds);
   }
 
   /** The entity each record of one system is linked to; unlinked records are absent. */
@@ -212,8 +204,13 @@ async function resolveInTransaction(
   records: Map<string, string | null>,
 ): Promise<Map<string, ResolvedIdentity>> {
   const resolved = new Map<string, ResolvedIdentity>();
-  const linked = await readLinks(tx, scope, [...records.keys()]);
-  for (const [recordId, entityId] of linked) resolved.set(recordId, { entityId, created: false, matched: false });
+  const linked = new Map<string, string>();
+  for (const [recordId, { entityId, replaced }] of await readStandings(tx, scope, [...records.keys()])) {
+    resolved.set(recordId, { entityId, created: false, matched: false });
+    // A record Tandem replaced keeps its entity and registers nothing: the new record speaks for it.
+    if (replaced) records.delete(recordId);
+    else linked.set(recordId, entityId);
+  }
 
   const keyed = await registerMatchKeys(tx, scope, records, linked);
 
@@ -281,6 +278,18 @@ interface Attempt {
 
 function freshAttempt(): Attempt {
   return { identity: { entityId: randomUUID(), created: true, matched: false }, createdKey: null };
+}
+
+async function readStandings(tx: SqlClient, scope: Scope, recordIds: string[]): Promise<Map<string, RecordStanding>> {
+  const { rows } = await tx.query<{ record_id: string; entity_id: string; replaced: boolean }>(
+    `SELECT record_id, entity_id::text, true AS replaced FROM tandem_replaced_links
+     WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])
+     UNION ALL
+     SELECT record_id, entity_id::text, false FROM tandem_record_links
+     WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
+    [scope.tenantId, scope.entityType, scope.systemId, recordIds],
+  );
+  return new Map(rows.map((row) => [row.record_id, { entityId: row.entity_id, replaced: row.replaced }]));
 }
 
 async function readLinks(tx: SqlClient, scope: Scope, recordIds: string[]): Promise<Map<string, string>> {
