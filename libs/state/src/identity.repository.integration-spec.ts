@@ -242,6 +242,18 @@ describe('IdentityRepository.relink', () => {
     expect(await identities.linksOf('t1', [entityId])).toEqual(new Map([[entityId, [{ entityType: 'contact', systemId: 'crm', recordId: 'new' }]]]));
   });
 
+  it('links the last of several records given for one entity and keeps the others as replaced', async () => {
+    const identities = new IdentityRepository(client);
+    const entityId = (await identities.resolve('t3', 'contact', 'crm', [{ recordId: 'r1', matchKey: null }])).get('r1')!.entityId;
+
+    // One applier batch made r2, deleted it with r1, and made r3.
+    await identities.relink('t3', 'contact', 'crm', [{ recordId: 'r2', entityId }, { recordId: 'r3', entityId }]);
+
+    expect(await identities.standings('t3', 'contact', 'crm', ['r1', 'r2', 'r3'])).toEqual(
+      new Map([['r1', { entityId, replaced: true }], ['r2', { entityId, replaced: true }], ['r3', { entityId, replaced: false }]]),
+    );
+  });
+
   it('tells each record linked or replaced, and remembers the record a relink replaced until it is linked again', async () => {
     const identities = new IdentityRepository(client);
     const entityId = (await identities.resolve('t2', 'contact', 'crm', [{ recordId: 'r1', matchKey: null }])).get('r1')!.entityId;

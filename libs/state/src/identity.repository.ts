@@ -67,11 +67,16 @@ export class IdentityRepository {
    * Records Tandem itself wrote for known entities (a create, or a re-create after a delete): each
    * becomes the entity's record in that system, replacing an older link, so its own capture is
    * recognised instead of starting a new entity. The record it replaces is remembered as the
-   * entity's replaced record there (see `replacedRecordEntities`).
+   * entity's replaced record there (see `standings`).
    */
-  async relink(tenantId: string, entityType: string, systemId: string, links: { recordId: string; entityId: string }[]): Promise<void> {
-    if (links.length === 0) return;
+  async relink(tenantId: string, entityType: string, systemId: string, given: { recordId: string; entityId: string }[]): Promise<void> {
+    if (given.length === 0) return;
     const scope = [tenantId, entityType, systemId];
+    // An entity has one record per system: of several given for it (a batch that made one, deleted
+    // it and made another), the last is its record and the others are records it replaced.
+    const lastOf = new Map(given.map((link) => [link.entityId.toLowerCase(), link.recordId]));
+    const links = given.filter((link) => lastOf.get(link.entityId.toLowerCase()) === link.recordId);
+    const superseded = given.filter((link) => !links.includes(link));
     const { rows } = await this.client.query<{ record_id: string; entity_id: string }>(
       `SELECT record_id, entity_id::text FROM tandem_record_links
        WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
@@ -80,7 +85,7 @@ export class IdentityRepository {
     const current = new Map(rows.map((row) => [row.record_id, row.entity_id.toLowerCase()]));
     // Almost always every link is already right; only the rest is written.
     const changed = links.filter((link) => current.get(link.recordId) !== link.entityId.toLowerCase());
-    if (changed.length === 0) return;
+    if (changed.length === 0 && superseded.length === 0) return;
     const recordIds = changed.map((link) => link.recordId);
     const entityIds = changed.map((link) => link.entityId);
     await this.client.transaction(async (tx) => {
@@ -92,7 +97,10 @@ export class IdentityRepository {
         [...scope, recordIds, entityIds],
       );
       const relinked = new Set(recordIds);
-      const replaced = unlinked.filter((row) => !relinked.has(row.record_id));
+      const replaced = [
+        ...unlinked.filter((row) => !relinked.has(row.record_id)),
+        ...superseded.map((link) => ({ record_id: link.recordId, entity_id: link.entityId })),
+      ];
       await tx.query(
         `DELETE FROM tandem_replaced_links WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND record_id = ANY($4::text[])`,
         [...scope, recordIds],

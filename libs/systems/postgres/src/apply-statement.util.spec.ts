@@ -25,9 +25,12 @@ describe('apply statements', () => {
   it('soft-deletes only rows not deleted yet', () => {
     const soft = PostgresTableSchema.parse({ table: 'contacts', softDeleteColumn: 'deleted_at' });
     expect(deleteStatement(soft, '17', mark).text).toMatch(
-      /SET "deleted_at" = now\(\)\s+WHERE t\."id" = \$1 AND t\."deleted_at" IS NULL/,
+      /SET "deleted_at" = now\(\)\s+WHERE t\."id" IN \(\$1\) AND t\."deleted_at" IS NULL/,
     );
     expect(deleteStatement(table, '17', mark).text).toContain('DELETE FROM "public"."contacts"');
+    const both = deleteStatement(table, '17', mark, ['23']);
+    expect(both.text).toMatch(/WHERE t\."contact_id" IN \(\$1, \$2\)/);
+    expect(both.values.slice(0, 3)).toEqual(['17', '23', '17']);
   });
 
   it('inserts several rows in one statement with quoted literals, returning each id as text', () => {

@@ -111,19 +111,21 @@ export function updateStatement(
 }
 
 /**
- * Deletes one row, or stamps the soft-delete column (keeping an earlier stamp). A record that is
- * already gone counts as deleted, so the version is recorded either way.
+ * Deletes the record, and any other rows named in `alsoRecordIds`, or stamps the soft-delete column
+ * (keeping an earlier stamp). A record that is already gone counts as deleted, so the version is
+ * recorded either way, under `recordId`.
  */
-export function deleteStatement(table: PostgresTable, recordId: string, mark: AppliedMark): WriteStatement {
+export function deleteStatement(table: PostgresTable, recordId: string, mark: AppliedMark, alsoRecordIds: readonly string[] = []): WriteStatement {
   const params = new Parameters();
   const target = quotedTableName(table);
   const id = quoteIdentifier(table.idColumn);
-  const idParam = params.add(recordId);
+  // IN over untyped parameters, not ANY of a text array: the server types them as the id column, so its index is used.
+  const ids = [recordId, ...alsoRecordIds].map((value) => params.add(value)).join(', ');
   const write =
     table.softDeleteColumn === undefined
-      ? `DELETE FROM ${target} AS t WHERE t.${id} = ${idParam}`
+      ? `DELETE FROM ${target} AS t WHERE t.${id} IN (${ids})`
       : `UPDATE ${target} AS t SET ${quoteIdentifier(table.softDeleteColumn)} = now()
-          WHERE t.${id} = ${idParam} AND t.${quoteIdentifier(table.softDeleteColumn)} IS NULL`;
+          WHERE t.${id} IN (${ids}) AND t.${quoteIdentifier(table.softDeleteColumn)} IS NULL`;
   const recordParam = params.add(recordId);
   const { entity, version, command } = markParameters(params, mark);
   return {

@@ -211,6 +211,23 @@ describe('PostgresApplier', () => {
     expect(await rows(pool)).toMatchObject([{ id: '1', score: 3 }]);
   });
 
+  it('deletes with the named record the one a create of the same batch made, so a re-create leaves one row', async () => {
+    const { pool, applier } = await setup();
+    const entityId = randomUUID();
+    // A person's row the connector linked to the entity after Tandem had decided to create one here.
+    const { rows: [person] } = await pool.query<{ id: string }>(`INSERT INTO contacts (email, name) VALUES ('ann@example.com', 'Ann') RETURNING id::text`);
+
+    const outcomes = await applier.apply([
+      command({ entityId, version: 1, fields: { email: 'ann.1@example.com' } }),
+      command({ entityId, version: 2, operation: 'delete', recordId: person!.id }),
+      command({ entityId, version: 3, fields: { email: 'ann.3@example.com' } }),
+    ]);
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['applied', 'applied', 'applied']);
+    expect(outcomes[1]!.recordId).toBe(person!.id);
+    expect(await rows(pool)).toMatchObject([{ id: outcomes[2]!.recordId, email: 'ann.3@example.com' }]);
+  });
+
   it('deletes rows when no soft-delete column is configured', async () => {
     const { pool, applier } = await setup();
     const entityId = randomUUID();

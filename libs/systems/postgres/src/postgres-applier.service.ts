@@ -295,7 +295,10 @@ export class PostgresApplier {
     if (command.operation === 'delete') {
       // Never created here and no record named: the record is already absent, which is what was asked.
       if (recordId === null) return applied(command, null, {});
-      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, statement: deleteStatement(this.table, recordId, mark) };
+      // A row Tandem wrote for the entity after the reconciler decided this delete (a create it has
+      // not heard back from) goes too: at this version the entity has no record here.
+      const written = known && known.recordId !== recordId ? [known.recordId] : [];
+      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, statement: deleteStatement(this.table, recordId, mark, written) };
     }
     return {
       command,
