@@ -400,6 +400,23 @@ describe('reconcile', () => {
     expect(asIfNew!.state.fields['phone']?.value).toBe('customer-phone');
   });
 
+  it('takes no edit learnt of late that the same system\'s own later edit had replaced', () => {
+    // HubSpot-like: a person set the last name to L1 at 5000 and to L2 at 7000; the connector
+    // fetched the record at L2 first and heard of the edit at 5000 afterwards, publishing it at 7001.
+    const sync = compile();
+    const state = synced(sync);
+    // A CRM edit of the last name is still on its way to the customer database.
+    const [crmEdit] = run(sync, [change('crm', 2, { last_name: { before: 'Lee', after: 'Crm' } }, 'update', '2026-06-01T10:00:02.000Z')], state);
+    const [own] = run(sync, [change('customer', 7000, { last_name: { before: 'Lee', after: 'L2' } }, 'update', '2026-06-01T10:00:07.000Z')], crmEdit!.state);
+    expect(own!.state.fields['last_name']).toMatchObject({ value: 'L2', system: 'customer' });
+    const message = change('customer', 7001, { last_name: { before: 'L2', after: 'L1' } }, 'update', '2026-06-01T10:00:05.000Z');
+
+    const [late] = run(sync, [{ ...message, data: { ...message.data, madeAt: '5000' } }], own!.state);
+
+    expect(late!.state.fields['last_name']).toMatchObject({ value: 'L2', system: 'customer' });
+    expect(late!.commands.flatMap((command) => Object.values(command.data.fields))).not.toContain('L1');
+  });
+
   it('forgets the record id of a system that reports the record missing, so the next write creates it', () => {
     const sync = compile();
     const state = synced(sync);

@@ -136,7 +136,7 @@ class Run {
     }
 
     for (const [field, change] of Object.entries(data.fields)) {
-      this.fieldChange(origin, system, field, change, madeAt, projected, incoming);
+      this.fieldChange(origin, system, field, change, madeAt, projected, incoming, data.madeAt !== undefined);
     }
     if (recordGoing) for (const field of this.changed) this.needsPush(origin.id, field);
     if (this.changed.size === 0 && !this.restoredNow && this.pushBack.size === 0 && this.conflicts.length === 0) {
@@ -277,6 +277,7 @@ class Run {
     sequence: string,
     projected: FieldValues,
     incoming: Omit<Contender, 'value'>,
+    learntLate: boolean,
   ): void {
     const current = this.state.fields[field];
     if (sameValue(after, projected[field])) {
@@ -298,6 +299,9 @@ class Run {
       const leftThere = origin.mapper.toCanonical(system.lastConfirmed);
       if (field in leftThere && sameValue(after, leftThere[field])) return;
     }
+    // Heard of only after the system reported a later value of its own (on its own clock): that
+    // later edit replaced this one there, so it changes nothing.
+    if (learntLate && current?.system === origin.id && Date.parse(incoming.at) < Date.parse(current.occurredAt)) return;
     // Reported at the very position Tandem's confirmed write left the record (sources whose positions
     // are the record's own modification stamps): the state that write produced, not an edit.
     if (system.seen[field]?.position === sequence) return;
