@@ -495,6 +495,33 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('keeps the record Tandem re-created as the system\'s when a late edit of the missing one comes in', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const state = synced(sync);
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], state);
+    const command = edit!.commands[0]!;
+    const missing: MessageOf<'apply.result'> = {
+      ...result(command, 'cust-1'),
+      data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
+    };
+    const [next] = run(sync, [missing, change('crm', 3, { phone: { before: '222', after: '333' } })], edit!.state).slice(1);
+    const [recreated] = run(sync, [result(next!.commands[0]!, 'cust-2')], next!.state);
+
+    // The customer edited cust-1 before deleting it; both reports arrive now, the edit first.
+    const [lateEdit, lateDelete] = run(sync, [
+      onRecord(change('customer', 4, { last_name: { before: 'Lee', after: 'Lim' } }), 'cust-1'),
+      onRecord(change('customer', 5, {}, 'delete'), 'cust-1'),
+    ], recreated!.state);
+
+    expect(lateEdit!.state.systems['customer']?.recordId).toBe('cust-2');
+    expect(lateEdit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields]).sort()).toEqual([
+      ['crm', 'crm-1', { full_name: 'Ann Lim' }],
+      ['customer', 'cust-2', { last_name: 'Lim' }],
+    ]);
+    expect(lateDelete!.conflicts.map((c) => c.data.kind)).toEqual(['delete_update']);
+    expect(lateDelete!.state.deleted).toBeNull();
+  });
+
   it('weighs a system\'s delete of its own copy that Tandem never saw alive against the entity, once', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

@@ -108,11 +108,12 @@ class Run {
       return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
     }
     // The record the change came from is going or gone: Tandem's delete of it is still on its way
-    // there, or a restore has replaced it. The change is the system's edit, but that record is not
-    // the entity's record any more, and the edit must reach the new one.
+    // there, a restore has replaced it, or a write found it missing. The change is the system's
+    // edit, but that record is not the entity's record any more, and the edit must reach the new one.
     const recordGoing =
       data.operation !== 'delete' &&
-      (system.pending.some((write) => write.deletes) || (data.recordId === system.replacedRecordId && data.recordId !== system.recordId));
+      (system.pending.some((write) => write.deletes) ||
+        ((data.recordId === system.replacedRecordId || data.recordId === system.missingRecordId) && data.recordId !== system.recordId));
     if (!recordGoing) system.recordId = data.recordId;
     this.source = origin.id;
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };

@@ -39,7 +39,8 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     const { system } = linked;
     const missing = missingForKind(config, system.kind, APPLIER_KIND_REQUIREMENTS);
     if (missing.length > 0) throw new ConfigError('applier', missing);
-    const connection = await this.openTarget(system);
+    const createMatch = createMatchFor(linked.sync.config, system);
+    const connection = await this.openTarget(system, createMatch?.column ?? null);
     this.connection = connection;
     const { target } = connection;
     await this.platform.broker.ensureTopics(topicSpecs(topicsConfig(this.platform.config), [systemId]));
@@ -83,7 +84,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
         }),
       );
     const pipeline = new ApplierPipeline(this.platform.db, systemId, target, call, this.platform.publisher, this.platform.topics, `applier-${systemId}`, {
-      createMatch: createMatchFor(linked.sync.config, system),
+      createMatch,
       guardVersions: !connection.keepsVersions,
     });
     this.consumer = new MessageConsumer({
@@ -99,14 +100,14 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     this.platform.logger.info({ system: systemId, kind: system.kind, topic: this.platform.topics.apply(systemId) }, 'applying');
   }
 
-  private async openTarget(system: LinkedSystem): Promise<TargetConnection> {
+  private async openTarget(system: LinkedSystem, matchColumn: string | null): Promise<TargetConnection> {
     const { config, logger } = this.platform;
     const problem = (detail: string) => new ConfigError('applier', [`sync settings of system "${system.id}": ${detail}`]);
     switch (system.kind) {
       case 'postgres': {
         const table = PostgresTableSchema.safeParse(system.settings);
         if (!table.success) throw problem(describeIssues(table.error));
-        return openPostgresTarget(config.SYSTEM_DATABASE_URL!, table.data, logger);
+        return openPostgresTarget(config.SYSTEM_DATABASE_URL!, table.data, logger, matchColumn);
       }
       case 'hubspot': {
         const settings = HubSpotSettingsSchema.safeParse(system.settings);

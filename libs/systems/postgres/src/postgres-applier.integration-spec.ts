@@ -124,6 +124,30 @@ describe('PostgresApplier', () => {
     ]);
   });
 
+  it('finds a person\'s row by its key through an index of the match column, not by reading the table', async () => {
+    const { pool, applier } = await setup();
+    await pool.query(`INSERT INTO contacts (email, name) SELECT 'person' || n || '@example.com', 'P' FROM generate_series(1, 3000) AS n`);
+    await pool.query(`INSERT INTO contacts (email, name) VALUES ('  Ada@Example.COM ', 'Ada')`);
+    await applier.indexMatchColumn('email');
+    await applier.indexMatchColumn('email');
+    await pool.query('ANALYZE contacts');
+    const scans = async () =>
+      Number((await pool.query<{ scans: string }>(`SELECT coalesce(sum(idx_scan), 0)::text AS scans FROM pg_stat_user_indexes WHERE indexrelname = 'tandem_match_contacts_email'`)).rows[0]!.scans);
+    const { rows: [index] } = await pool.query<{ valid: boolean }>(`SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'tandem_match_contacts_email'::regclass`);
+    expect(index).toEqual({ valid: true });
+    const before = await scans();
+
+    const [matched] = await applier.apply([
+      command({ entityId: randomUUID(), fields: { email: 'ada@example.com', name: 'Ada L' }, matchBy: { column: 'email', value: 'ada@example.com' } }),
+    ]);
+
+    expect(matched).toMatchObject({ outcome: 'applied', recordId: '3001' });
+    // Index statistics reach the view within a second or so of the applier's transaction.
+    const deadline = Date.now() + 5_000;
+    while ((await scans()) === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await scans()).toBeGreaterThan(before);
+  });
+
   it('updates the record named by the command', async () => {
     const { pool, applier } = await setup();
     await pool.query(`INSERT INTO contacts (email, name) VALUES ('grace@example.com', 'G')`);

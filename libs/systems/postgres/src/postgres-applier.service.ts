@@ -135,6 +135,28 @@ export class PostgresApplier {
   }
 
   /**
+   * Indexes `column` as creates match it (`matchBy`), so that looking for a person's row by a key
+   * reads the index instead of normalizing the column over the whole table for every batch. Built
+   * concurrently, so the table's own writers go on meanwhile; an index a failed build left invalid
+   * is built again. Safe to run on every start.
+   */
+  async indexMatchColumn(column: string): Promise<void> {
+    const name = `tandem_match_${this.table.table}_${column}`.slice(0, 63);
+    const doing = `indexing ${this.key}.${column} for create matching`;
+    const { rows } = await runQuery<{ valid: boolean }>(
+      this.pool,
+      doing,
+      `SELECT i.indisvalid AS valid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2`,
+      [this.table.schema, name],
+    );
+    if (rows[0]?.valid) return;
+    const index = `${quoteIdentifier(this.table.schema)}.${quoteIdentifier(name)}`;
+    if (rows[0]) await runQuery(this.pool, doing, `DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+    await runQuery(this.pool, doing, `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${quoteIdentifier(name)} ON ${quotedTableName(this.table)} (${normalizedKey(quoteIdentifier(column))})`);
+  }
+
+  /**
    * Applies a batch in one transaction, one savepoint per command, and returns an outcome per command
    * in input order. Throws a retryable `PostgresSystemError` (nothing committed) when the connection
    * fails or the server aborts the transaction for contention.
@@ -232,7 +254,7 @@ export class PostgresApplier {
         `SELECT DISTINCT ON (m.value) m.value, t.${id}::text AS record_id
            FROM unnest($1::text[]) AS m(value)
            JOIN ${quotedTableName(this.table)} AS t
-             ON lower(btrim(regexp_replace(t.${quoteIdentifier(column)}::text, '\\s+', ' ', 'g'))) = m.value
+             ON ${normalizedKey(`t.${quoteIdentifier(column)}`)} = m.value
           WHERE NOT EXISTS (SELECT 1 FROM tandem.applied a WHERE a.table_name = $2 AND a.record_id = t.${id}::text) ${live}
           ORDER BY m.value, t.${id}`,
         [[...values.keys()], this.key],
@@ -398,6 +420,11 @@ export class PostgresApplier {
     }
     return this.finish(plan, row, entities);
   }
+}
+
+/** A column's value normalized like a match key (see `normalizeMatchKey`), in SQL; indexed by `indexMatchColumn`. */
+function normalizedKey(column: string): string {
+  return `lower(btrim(regexp_replace(${column}::text, '\\s+', ' ', 'g')))`;
 }
 
 interface PlannedWrite {
