@@ -522,6 +522,24 @@ describe('reconcile', () => {
     expect(lateDelete!.state.deleted).toBeNull();
   });
 
+  it('takes a system\'s delete of the record Tandem\'s create made there, reported before the create\'s result', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [first] = run(sync, [created()]);
+    const create = first!.commands[0]!;
+    expect(create.data).toMatchObject({ target: 'customer', recordId: null });
+
+    // The applier made cust-1 and linked it; a person deleted it before its apply result came back.
+    const [deleted, confirmed] = run(sync, [onRecord(change('customer', 1, {}, 'delete'), 'cust-1'), result(create, 'cust-1')], first!.state);
+
+    expect(deleted!.skipped).toBeNull();
+    expect(deleted!.conflicts).toEqual([]);
+    expect(deleted!.state.deleted).toMatchObject({ system: 'customer' });
+    expect(deleted!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['crm', 'delete', 'crm-1']]);
+    // The create's result then names the record the delete removed: nothing is sent again.
+    expect(confirmed!.commands).toEqual([]);
+    expect(confirmed!.state.deleted).not.toBeNull();
+  });
+
   it('weighs a system\'s delete of its own copy that Tandem never saw alive against the entity, once', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);
@@ -738,7 +756,7 @@ describe('reconcile', () => {
     const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
     const [archived] = run(sync, [result(deleted!.commands[0]!, 'cust-1', null)], deleted!.state);
     const archive = onRecord(change('customer', 6, {}, 'delete'), 'cust-1');
-    const [edit, archiveEcho] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } }), archive], archived!.state);
+    const [edit, archiveEcho] = run(sync, [onRecord(change('customer', 5, { phone: { before: '111', after: '555' } }), 'cust-1'), archive], archived!.state);
     expect(edit!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
     expect(edit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']]).sort()).toEqual([
       ['crm', null, '555'],

@@ -104,8 +104,13 @@ class Run {
           return this.skip(`record ${data.recordId} reported deleted before Tandem's delete of it was confirmed`);
         }
       }
-      // Tandem's own delete of a record it has since replaced there (a restore re-creates it).
-      return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
+      // The record a create of Tandem's made there, deleted before the create's result came back
+      // (the connector knows it from the applier's link): the system's delete of the entity's record,
+      // made over at least what that create wrote. Any other record was replaced by Tandem.
+      const createdHere = system.recordId === null && data.recordId !== system.replacedRecordId && data.recordId !== system.missingRecordId;
+      if (!createdHere) return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
+      const create = system.pending.find((write) => !write.deletes)!;
+      for (const [field, version] of Object.entries(create.fieldVersions)) markSeen(system, field, version, null);
     }
     // The record the change came from is going or gone: Tandem's delete of it is still on its way
     // there, a restore has replaced it, or a write found it missing. The change is the system's
