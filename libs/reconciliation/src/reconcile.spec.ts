@@ -132,6 +132,18 @@ function synced(sync: CompiledSync) {
   return confirmed!.state;
 }
 
+/** A CRM edit found the customer's cust-1 missing; the next edit re-created the entity there as cust-2. */
+function recreatedAfterMissing(sync: CompiledSync): EntityState {
+  const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));
+  const command = edit!.commands[0]!;
+  const missing: MessageOf<'apply.result'> = {
+    ...result(command, 'cust-1'),
+    data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
+  };
+  const [next] = run(sync, [missing, change('crm', 3, { phone: { before: '222', after: '333' } })], edit!.state).slice(1);
+  return run(sync, [result(next!.commands[0]!, 'cust-2')], next!.state)[0]!.state;
+}
+
 describe('reconcile', () => {
   it('maps a new CRM contact to a create command for the other system', () => {
     const [outcome] = run(compile(), [created()]);
@@ -470,24 +482,16 @@ describe('reconcile', () => {
 
   it('takes a system\'s delete of the record a write found missing for its delete, against the update, once re-created', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
-    const state = synced(sync);
-    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], state);
-    const command = edit!.commands[0]!;
-    const missing: MessageOf<'apply.result'> = {
-      ...result(command, 'cust-1'),
-      data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
-    };
-    const [next] = run(sync, [missing, change('crm', 3, { phone: { before: '222', after: '333' } })], edit!.state).slice(1);
-    const [recreated] = run(sync, [result(next!.commands[0]!, 'cust-2')], next!.state);
+    const recreated = recreatedAfterMissing(sync);
     // The customer's delete of its old record comes in late: recorded as losing to the update.
-    const [lateDelete] = run(sync, [onRecord(change('customer', 4, {}, 'delete'), 'cust-1')], recreated!.state);
+    const [lateDelete] = run(sync, [onRecord(change('customer', 4, {}, 'delete'), 'cust-1')], recreated);
     expect(lateDelete!.conflicts.map((c) => [c.data.kind, c.data.outcome])).toEqual([['delete_update', { winner: 'crm', value: null, deleted: false }]]);
     expect(lateDelete!.state.deleted).toBeNull();
     expect(lateDelete!.commands).toEqual([]);
 
     // Where deletes win, the entity goes, the record Tandem made there too.
     const deletesWin = compile({ deleteVsUpdate: 'delete_wins' });
-    const [won] = run(deletesWin, [onRecord(change('customer', 4, {}, 'delete'), 'cust-1')], recreated!.state);
+    const [won] = run(deletesWin, [onRecord(change('customer', 4, {}, 'delete'), 'cust-1')], recreated);
     expect(won!.state.deleted).not.toBeNull();
     expect(won!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId]).sort()).toEqual([
       ['crm', 'delete', 'crm-1'],
@@ -497,21 +501,13 @@ describe('reconcile', () => {
 
   it('keeps the record Tandem re-created as the system\'s when a late edit of the missing one comes in', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
-    const state = synced(sync);
-    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], state);
-    const command = edit!.commands[0]!;
-    const missing: MessageOf<'apply.result'> = {
-      ...result(command, 'cust-1'),
-      data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
-    };
-    const [next] = run(sync, [missing, change('crm', 3, { phone: { before: '222', after: '333' } })], edit!.state).slice(1);
-    const [recreated] = run(sync, [result(next!.commands[0]!, 'cust-2')], next!.state);
+    const recreated = recreatedAfterMissing(sync);
 
     // The customer edited cust-1 before deleting it; both reports arrive now, the edit first.
     const [lateEdit, lateDelete] = run(sync, [
       onRecord(change('customer', 4, { last_name: { before: 'Lee', after: 'Lim' } }), 'cust-1'),
       onRecord(change('customer', 5, {}, 'delete'), 'cust-1'),
-    ], recreated!.state);
+    ], recreated);
 
     expect(lateEdit!.state.systems['customer']?.recordId).toBe('cust-2');
     expect(lateEdit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields]).sort()).toEqual([
