@@ -1,21 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { eventually } from '@tandem/testing';
+import { eventually, freePort } from '@tandem/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const MAIN = join(ROOT, 'apps', 'hubspot-simulator', 'src', 'main.ts');
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', MAIN], {

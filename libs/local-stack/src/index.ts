@@ -1,4 +1,4 @@
-export { ServiceProcess, freePort } from './service-process';
+export { ServiceProcess } from './service-process';
 export { ServiceStack, type StackSystem } from './service-stack';
 export {
   CRM_TABLE,

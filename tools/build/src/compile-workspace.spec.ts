@@ -1,7 +1,6 @@
-import { eventually, uniqueSuffix } from '@tandem/testing';
+import { eventually, freePort, uniqueSuffix } from '@tandem/testing';
 import { execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { compileWorkspace } from './compile-workspace.util';
@@ -11,16 +10,6 @@ const ROOT = resolve(__dirname, '../../..');
 const OUT = join(ROOT, '.tandem', `build-test-${uniqueSuffix()}`, 'dist');
 const run = promisify(execFile);
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 describe('compileWorkspace (what the images run)', () => {
   beforeAll(() => compileWorkspace(ROOT, OUT), 60_000);

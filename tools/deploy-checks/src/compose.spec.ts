@@ -1,9 +1,8 @@
 import { HubSpotSettingsSchema } from '@tandem/hubspot-system';
 import { PostgresTableSchema } from '@tandem/postgres-system';
-import { eventually } from '@tandem/testing';
+import { eventually, freePort } from '@tandem/testing';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   ROOT,
@@ -228,13 +227,3 @@ describe('docker-compose.yml', () => {
   }, 30_000);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

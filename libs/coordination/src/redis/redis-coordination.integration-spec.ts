@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { eventually, TEST_REDIS_URL, uniqueSuffix } from '@tandem/testing';
+import { eventually, freePort, TEST_REDIS_URL, uniqueSuffix } from '@tandem/testing';
 import { describeCoordinationContract, expectWithinLimit } from '../coordination.contract';
 import { CoordinationErrorCode } from '../coordination.error';
 import type { Coordination } from '../coordination.interface';
@@ -217,15 +217,3 @@ async function startProxy(port: number): Promise<{ port: number; start(): Promis
   return { port, start, stop };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
