@@ -37,6 +37,9 @@ export interface PendingWrite {
   deletes: boolean;
 }
 
+/** A confirmed write's position in the system's change order, then the canonical fields it carried. */
+export type WriteLanding = [position: string, ...fields: string[]];
+
 /** What Tandem knows about one linked system's copy of the entity. */
 export interface SystemState {
   recordId: string | null;
@@ -64,11 +67,11 @@ export interface SystemState {
   /** Where Tandem's delete of the replaced record landed here, once confirmed. Absent in older states. */
   replacedRemovedAt?: string | null;
   /**
-   * The system's report that the replaced record is gone, heard of while Tandem's delete of it was
-   * still on its way: Tandem's own delete if it landed before that, else the system's. Absent in
-   * older states.
+   * The system's report that a record is gone (the replaced one, or the entity's record while the
+   * entity was deleted), heard of while Tandem's delete of it was still on its way: Tandem's own
+   * delete if it landed before that, else the system's. Absent in older states.
    */
-  replacedDeleteReport?: { sequence: string; at: string; eventId: string } | null;
+  replacedDeleteReport?: { sequence: string; at: string; eventId: string; recordId?: string } | null;
   /**
    * Records of the entity this system made and deleted before Tandem saw them, whose deletes were
    * taken (the newest few): a redelivered report of one is not a second delete. Absent in older states.
@@ -88,6 +91,12 @@ export interface SystemState {
    * in older states.
    */
   lastConfirmed?: FieldValues | null;
+  /**
+   * Where Tandem's newest confirmed writes landed in the system's change order, with the fields each
+   * carried: a report made at one of those positions is the state that write left there, even when
+   * it arrives after later writes. Absent in older states.
+   */
+  landings?: WriteLanding[];
   lastError: { code: string; message: string; commandId: string } | null;
 }
 

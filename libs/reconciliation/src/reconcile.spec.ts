@@ -1,4 +1,4 @@
-import { RECORD_EXISTS, RECORD_MISSING, SCHEMA_VERSION, type FieldChange, type MessageOf } from '@tandem/contracts';
+import { RECORD_EXISTS, RECORD_MISSING, SCHEMA_VERSION, type FieldChange, type MessageDraft, type MessageOf } from '@tandem/contracts';
 import { FieldMapper } from '@tandem/mapping';
 import { SyncConfigSchema, type SyncConfigInput } from '@tandem/sync-config';
 import { CompiledSync } from './compiled-sync';
@@ -689,6 +689,54 @@ describe('reconcile', () => {
       ['delete_update', [['crm', true], ['erp', false]], 'erp'],
       ['delete_update', [['customer', true], ['erp', false]], 'erp'],
     ]);
+  });
+
+  it('records a system\'s own delete, reported while Tandem\'s delete was on its way there, as overturned by a restore', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' }, [columnsSystem('erp', 'email')]);
+    const [first] = run(sync, [created()]);
+    const [, toErp] = first!.commands;
+    const state = run(sync, [result(first!.commands[0]!, 'cust-1', '1'), result(toErp!, 'erp-1', '1')], first!.state).at(-1)!.state;
+    // The customer deletes the contact; before Tandem's delete reaches the ERP, a person deletes it there too.
+    const own = (message: MessageOf<'change'>) => ({ ...message, data: { ...message.data, notFromTandem: true as const } });
+    const [deleted] = run(sync, [own(onRecord(change('customer', 2, {}, 'delete'), 'cust-1'))], state);
+    const deleteInErp = deleted!.commands.find((c) => c.data.target === 'erp')!;
+    const erpDelete = onRecord(change('erp', 5, {}, 'delete'), 'erp-1');
+    // The CRM's edit had seen neither delete: it wins, and the entity is restored.
+    const crmEdit = change('crm', 2, { phone: { before: '111', after: '777' } });
+    const [heard, restored] = run(sync, [erpDelete, crmEdit], deleted!.state);
+    expect(heard!.skipped).toBe('already deleted');
+    expect(restored!.state.deleted).toBeNull();
+    const sidesOf = (outcome: { conflicts: MessageDraft<'conflict'>[] }) => outcome.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted]), c.data.outcome?.winner]);
+    // Tandem's delete lands in the ERP after the ERP's report: that deletion was the ERP's own.
+    const [landedAfter] = run(sync, [result(deleteInErp, 'erp-1', '7')], restored!.state);
+    expect(sidesOf(landedAfter!)).toEqual([['delete_update', [['crm', false], ['erp', true]], 'crm']]);
+    // Landed before it, the report was of Tandem's delete: nothing of the ERP's was overturned.
+    const [landedBefore] = run(sync, [result(deleteInErp, 'erp-1', '4')], restored!.state);
+    expect(landedBefore!.conflicts).toEqual([]);
+    // Confirmed while the entity is still deleted, the ERP's own delete is overturned by a later restore.
+    const [, stillDeleted] = run(sync, [erpDelete, result(deleteInErp, 'erp-1', '7')], deleted!.state);
+    const [restoredLater] = run(sync, [crmEdit], stillDeleted!.state);
+    expect(sidesOf(restoredLater!)).toEqual([
+      ['delete_update', [['erp', true], ['crm', false]], 'crm'],
+      ['delete_update', [['customer', true], ['crm', false]], 'crm'],
+    ]);
+  });
+
+  it('takes a state reported at the position an earlier confirmed write left the record for that write, after later writes', () => {
+    // HubSpot reports each state a webhook announced, with the modification stamp of Tandem's write.
+    const sync = compile();
+    const [firstEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: 'first' } }, 'update', '2026-06-01T10:00:00.000Z')], synced(sync));
+    const [firstLanded] = run(sync, [result(firstEdit!.commands[0]!, 'cust-1', '6000')], firstEdit!.state);
+    const [secondEdit] = run(sync, [change('crm', 3, { phone: { before: 'first', after: 'second' } }, 'update', '2026-06-01T10:00:01.000Z')], firstLanded!.state);
+    const [secondLanded] = run(sync, [result(secondEdit!.commands[0]!, 'cust-1', '7000')], secondEdit!.state);
+    // The state at 6000 is reported only now, stamped later than the CRM's edits.
+    const [report] = run(sync, [onRecord(change('customer', 6000, { phone: { before: '111', after: 'first' } }, 'update', '2026-06-01T10:00:05.000Z'), 'cust-1')], secondLanded!.state);
+    expect(report!.conflicts).toEqual([]);
+    expect(report!.commands).toEqual([]);
+    expect(report!.state.fields['phone']?.value).toBe('second');
+    // A field that write did not carry, reported at its position, is an edit of the system's.
+    const [other] = run(sync, [onRecord(change('customer', 6000, { last_name: { before: 'Lee', after: 'Li' } }, 'update', '2026-06-01T10:00:05.000Z'), 'cust-1')], secondLanded!.state);
+    expect(other!.state.fields['last_name']?.value).toBe('Li');
   });
 
   it('treats an edit made before a shared column first carried the winning value as concurrent, though it was written again later', () => {

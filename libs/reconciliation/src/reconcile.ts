@@ -19,6 +19,7 @@ import {
   type EntityState,
   type PendingConflict,
   type SystemState,
+  type WriteLanding,
 } from './entity-state.model';
 
 export type ReconcilerInput = MessageOf<'change' | 'apply.result' | 'conflict.decision'>;
@@ -36,6 +37,8 @@ export interface Reconciliation {
 const MAX_PENDING_WRITES = 32;
 const RECONCILER = 'reconciler';
 const UNLINKED_DELETES_KEPT = 8;
+/** Confirmed writes whose landing positions a system's state keeps. */
+const LANDINGS_KEPT = 4;
 
 /**
  * Applies one message to one entity's state and says what must happen next. Pure and deterministic:
@@ -100,7 +103,7 @@ class Run {
         const landed = system.replacedRemovedAt ?? null;
         if (data.notFromTandem || (landed !== null && BigInt(data.sequence) < BigInt(landed))) return this.deleteOfReplaced(system, incoming);
         if (landed === null && system.pending.some((write) => write.deletes)) {
-          system.replacedDeleteReport = { sequence: data.sequence, at: incoming.at, eventId: incoming.eventId };
+          system.replacedDeleteReport = { sequence: data.sequence, at: incoming.at, eventId: incoming.eventId, recordId: data.recordId };
           return this.skip(`record ${data.recordId} reported deleted before Tandem's delete of it was confirmed`);
         }
       }
@@ -124,7 +127,7 @@ class Run {
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
 
     if (data.operation === 'delete') {
-      this.delete(system, incoming, data.notFromTandem === true);
+      this.delete(system, incoming, data);
       // The system's own delete (or its report of Tandem's): its position in the system's order.
       if (system.deletedAt !== null) system.deletedPosition = data.sequence;
       return;
@@ -192,6 +195,11 @@ class Run {
     const confirmed = system.pending.filter((write) => write.version <= data.version);
     const newest = confirmed.filter((write) => !write.deletes).at(-1);
     if (newest) system.lastConfirmed = newest.sent;
+    const written = [...new Set(confirmed.flatMap((write) => Object.keys(write.fieldVersions)))];
+    if (data.position !== null && written.length > 0) {
+      const landing: WriteLanding = [data.position, ...written];
+      system.landings = [...(system.landings ?? []).filter(([position]) => position !== data.position), landing].slice(-LANDINGS_KEPT);
+    }
     for (const write of confirmed) {
       for (const [field, version] of Object.entries(write.fieldVersions)) markSeen(system, field, version, data.position);
       // A delete confirmed after the entity was restored removed the record the restore replaces:
@@ -204,6 +212,7 @@ class Run {
     system.pending = system.pending.filter((write) => write.version > data.version);
     system.lastError = null;
     if (removed && !this.state.deleted && data.recordId !== null && data.recordId === system.replacedRecordId) this.replacedRemoved(data.target, system, data.position);
+    if (removed && this.state.deleted) this.deleteReportSettled(data.target, system, data.recordId, data.position);
     // A record created there while the entity was being deleted: the delete could not name it then.
     if (this.state.deleted) this.deleteWhereStillHeld(system);
   }
@@ -308,9 +317,9 @@ class Run {
     // Heard of only after the system reported a later value of its own (on its own clock): that
     // later edit replaced this one there, so it changes nothing.
     if (learntLate && current?.system === origin.id && Date.parse(incoming.at) < Date.parse(current.occurredAt)) return;
-    // Reported at the very position Tandem's confirmed write left the record (sources whose positions
-    // are the record's own modification stamps): the state that write produced, not an edit.
-    if (system.seen[field]?.position === sequence) return;
+    // Reported at the very position a confirmed write of Tandem's left the record (sources whose
+    // positions are the record's own modification stamps): the state that write produced, not an edit.
+    if (writtenThereAt(system, field, sequence)) return;
     const pending = this.state.pendingConflicts[field];
     if (pending) {
       // Nothing is applied to a field awaiting a person; the newest value of each side is kept.
@@ -386,13 +395,16 @@ class Run {
     });
   }
 
-  private delete(system: SystemState, incoming: Omit<Contender, 'value'>, notFromTandem: boolean): void {
+  private delete(system: SystemState, incoming: Omit<Contender, 'value'>, data: MessageOf<'change'>['data']): void {
     const { deleted } = this.state;
     if (deleted) {
       // The system's own delete, not its report of Tandem's: a restore must record it as overturned.
-      const own = notFromTandem || (system.deletedAt === null && !system.pending.some((write) => write.deletes));
-      if (own && incoming.system !== deleted.system && !deleted.alsoBy?.some((by) => by.system === incoming.system)) {
-        deleted.alsoBy = [...(deleted.alsoBy ?? []), { system: incoming.system, occurredAt: incoming.at, eventId: incoming.eventId }];
+      const deleteOnItsWay = system.pending.some((write) => write.deletes);
+      const own = data.notFromTandem === true || (system.deletedAt === null && !deleteOnItsWay);
+      if (own) this.alsoDeletedBy(incoming);
+      // Tandem's delete is still on its way there: where it lands tells whose delete this was.
+      else if (deleteOnItsWay && incoming.system !== deleted.system) {
+        system.replacedDeleteReport = { sequence: data.sequence, at: incoming.at, eventId: incoming.eventId, recordId: data.recordId };
       }
       system.deletedAt = deleted.version;
       return this.skip('already deleted');
@@ -433,6 +445,18 @@ class Run {
    * Tandem's delete of the record a restore replaced has landed: a report of that record's deletion
    * heard of before is the system's own delete if it was made before this landing.
    */
+  /**
+   * Tandem's delete landed on a record whose deletion the system reported while the entity was
+   * deleted: reported from before it landed, that deletion was the system's own, which a later
+   * restore overturns as well.
+   */
+  private deleteReportSettled(systemId: string, system: SystemState, recordId: string | null, position: string | null): void {
+    const report = system.replacedDeleteReport;
+    if (!report || report.recordId !== recordId) return;
+    system.replacedDeleteReport = null;
+    if (position !== null && BigInt(report.sequence) < BigInt(position)) this.alsoDeletedBy({ system: systemId, at: report.at, eventId: report.eventId });
+  }
+
   private replacedRemoved(systemId: string, system: SystemState, position: string | null): void {
     system.replacedRemovedAt = position;
     const report = system.replacedDeleteReport;
@@ -504,7 +528,7 @@ class Run {
     const entries = Object.entries(fields);
     return entries.length > 0 && entries.every(([field, { after }]) =>
       sameValue(after, projected[field]) ||
-      system.seen[field]?.position === sequence ||
+      writtenThereAt(system, field, sequence) ||
       system.pending.some((write) => {
         const sent = origin.mapper.toCanonical(write.sent);
         return field in sent && sameValue(after, sent[field]);
@@ -583,7 +607,8 @@ class Run {
       if (id !== this.source || sourceRecordGone) {
         system.replacedRecordId = system.recordId ?? system.replacedRecordId ?? null;
         system.replacedRemovedAt = null;
-        system.replacedDeleteReport = null;
+        // A report of that record's deletion, heard while Tandem's delete was on its way, still waits for where it lands.
+        if (system.replacedDeleteReport?.recordId !== system.replacedRecordId) system.replacedDeleteReport = null;
         system.recordId = null;
       }
     }
@@ -708,6 +733,12 @@ class Run {
    * The deletes of the other systems that had deleted the entity too, overturned with the first by
    * the update that restores it: each is kept in the conflict log as well.
    */
+  private alsoDeletedBy(incoming: Omit<Contender, 'value'>): void {
+    const deleted = this.state.deleted!;
+    if (incoming.system === deleted.system || deleted.alsoBy?.some((by) => by.system === incoming.system)) return;
+    deleted.alsoBy = [...(deleted.alsoBy ?? []), { system: incoming.system, occurredAt: incoming.at, eventId: incoming.eventId }];
+  }
+
   private recordOverturnedDeletes(updateSide: ConflictSide, strategy: StrategyName, decidedBy: string, suffix: string): void {
     for (const by of this.state.deleted?.alsoBy ?? []) {
       const deleteSide: ConflictSide = { system: by.system, value: null, deleted: true, occurredAt: by.occurredAt, eventId: by.eventId };
@@ -773,6 +804,12 @@ function sameValue(a: FieldValue | undefined, b: FieldValue | undefined): boolea
 
 function toSide(contender: Contender, deleted: boolean): ConflictSide {
   return { system: contender.system, value: contender.value, deleted, occurredAt: contender.at, eventId: contender.eventId };
+}
+
+/** Whether one of Tandem's confirmed writes of the field landed in the system at exactly `sequence`. */
+function writtenThereAt(system: SystemState, field: string, sequence: string): boolean {
+  if (system.seen[field]?.position === sequence) return true;
+  return (system.landings ?? []).some(([position, ...fields]) => position === sequence && fields.includes(field));
 }
 
 /** Records that the system holds `version` of the field from `position` on in its change order. */
