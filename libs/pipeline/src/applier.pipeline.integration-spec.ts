@@ -136,4 +136,25 @@ describe('ApplierPipeline', () => {
       [3, 'applied'],
     ]);
   });
+
+  it('names the record a re-create made in its stale answer, when the first answer was lost with a crash', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const entityId = randomUUID();
+    const command = createCommand(tenantId, entityId);
+    // Tandem deletes the entity's record there, then a restore creates it anew.
+    const remove = { ...command, eventId: 'cmd-delete', data: { ...command.data, recordId: 'old-row', operation: 'delete' as const, version: 1, fields: {} } };
+    const recreate = { ...command, eventId: 'cmd-recreate', data: { ...command.data, version: 2 } };
+    const guarded = pipeline(new RecordingTarget(), { guardVersions: true });
+
+    await guarded.handle(batchOf([remove, recreate]));
+    sent.length = 0;
+    // The applier wrote the batch and died before its results went out: the batch comes again.
+    await guarded.handle(batchOf([remove, recreate]));
+
+    const results = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.result'>));
+    expect(results.map((result) => [result.data.commandId, result.data.outcome, result.data.recordId])).toEqual([
+      ['cmd-delete', 'stale', 'old-row'],
+      ['cmd-recreate', 'stale', 'r-1'],
+    ]);
+  });
 });

@@ -174,8 +174,12 @@ export class ApplierPipeline {
     for (const [tenantId, tenantCommands] of groupByTenant(commands)) {
       const newest = await versions.newest(tenantId, this.systemId, [...new Set(tenantCommands.map((command) => command.data.entityId))]);
       for (const command of tenantCommands) {
-        if (command.data.version > (newest.get(command.data.entityId.toLowerCase()) ?? 0)) continue;
-        stale.set(command.eventId, { commandId: command.eventId, recordId: command.data.recordId, outcome: 'stale', fields: {}, error: null, position: null });
+        const written = newest.get(command.data.entityId.toLowerCase());
+        if (!written || command.data.version > written.version) continue;
+        // A delete names the record it removed; a write, the record the newest write went to (a
+        // create's own result, lost with a crash, named the record it made).
+        const recordId = command.data.operation === 'delete' ? command.data.recordId : (written.recordId ?? command.data.recordId);
+        stale.set(command.eventId, { commandId: command.eventId, recordId, outcome: 'stale', fields: {}, error: null, position: null });
       }
     }
     return stale;
@@ -183,8 +187,11 @@ export class ApplierPipeline {
 
   /** Remembers the versions written, before their results go out (and their offsets are committed). */
   private async recordVersions(commands: MessageOf<'apply.command'>[], outcomes: Array<ApplyOutcome | undefined>): Promise<void> {
-    const written = commands.filter((_, index) => outcomes[index]?.outcome === 'applied');
-    const entries = written.map((command) => ({ tenantId: command.tenantId, entityId: command.data.entityId, version: command.data.version }));
+    const entries = commands.flatMap((command, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.outcome !== 'applied') return [];
+      return [{ tenantId: command.tenantId, entityId: command.data.entityId, version: command.data.version, recordId: outcome.recordId }];
+    });
     await new AppliedVersionRepository(this.db).record(this.systemId, entries);
   }
 

@@ -171,10 +171,17 @@ CREATE TABLE tandem_replaced_links (
 );
 `;
 
+const appliedVersionRecords = `
+-- The record the newest version was written to: a redelivered create answered as stale still names
+-- the record it made, which its first result, lost in a crash, would have told the reconciler.
+ALTER TABLE tandem_applied_versions ADD COLUMN record_id text;
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
   { id: '003_applied_versions', sql: appliedVersions },
   { id: '004_source_record_reports', sql: sourceRecordReports },
   { id: '005_replaced_links', sql: replacedLinks },
+  { id: '006_applied_version_records', sql: appliedVersionRecords },
 ];
