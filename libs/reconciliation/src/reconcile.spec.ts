@@ -835,6 +835,28 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('takes the record a re-create found there for the entity\'s, when that record was reported while the delete was on its way', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], synced(sync));
+    const [kept] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } })], deleted!.state);
+    const remove = deleted!.commands.find((c) => c.data.target === 'customer')!;
+    const recreate = kept!.commands.find((c) => c.data.target === 'customer')!;
+    expect([remove.data.operation, recreate.data.recordId]).toEqual(['delete', null]);
+    // The applier made cust-2 and died before its results went out; cust-2's report came meanwhile.
+    const [reported] = run(sync, [onRecord(change('customer', 7, { phone: { after: '555' } }, 'create'), 'cust-2')], kept!.state);
+    expect(reported!.state.systems['customer']!.recordId).toBeNull();
+    // Its second try deletes cust-1 again and finds cust-2 holding the email.
+    const exists: MessageOf<'apply.result'> = {
+      ...result(recreate, 'cust-2'),
+      data: { ...result(recreate, 'cust-2').data, outcome: 'failed', error: { code: RECORD_EXISTS, message: 'exists', retryable: false } },
+    };
+    const [, failed] = run(sync, [result(remove, 'cust-1'), exists], reported!.state);
+
+    expect(failed!.state.systems['customer']!.recordId).toBe('cust-2');
+    // What the create carried goes to cust-2, instead of every later write being a create that finds it.
+    expect(failed!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']])).toEqual([['customer', 'cust-2', '555']]);
+  });
+
   it('deletes the re-created record of a system whose delete was confirmed only after the restore', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

@@ -172,6 +172,14 @@ class Run {
         system.missingRecordId = missing;
         system.recordId = null;
       }
+      // The record the create found is the one the system last reported for this entity, heard while
+      // Tandem's delete there was still on its way (so not taken then): a create of Tandem's whose
+      // result was lost made it, or a person did. Either way it is linked to the entity.
+      const reportedHere =
+        data.recordId !== null && data.recordId === system.lastSequenceRecordId && data.recordId !== system.replacedRecordId && data.recordId !== system.missingRecordId;
+      if (code === RECORD_EXISTS && system.recordId === null && reportedHere && !system.pending.some((write) => write.deletes)) {
+        system.recordId = data.recordId;
+      }
       // A create that found the system's own record of the entity: once its report has linked that
       // record, what the create carried goes to it (before, the report's values meet the entity's).
       if (code === RECORD_EXISTS && system.recordId !== null) {
