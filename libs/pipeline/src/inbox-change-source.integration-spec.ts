@@ -157,6 +157,22 @@ describe('InboxChangeSource', () => {
     expect(await readAndAcknowledge()).toEqual([]);
   });
 
+  it('never publishes a first-seen record\'s later edit in a state before it, only to seem undone by the next', async () => {
+    // Created at 1000; a person edited last_name at 2000, then first_name twice (3000, 4000), before the first fetch.
+    remote.put('5', { first_name: 'C', last_name: 'L2', email: 'e@x.com' }, 4_000);
+    await source.enqueue([
+      { recordId: '5', kind: 'changed', modifiedAtMs: 1_000, values: null },
+      { recordId: '5', kind: 'changed', modifiedAtMs: 2_000, values: { last_name: 'L2' } },
+      { recordId: '5', kind: 'changed', modifiedAtMs: 3_000, values: { first_name: 'B' } },
+      { recordId: '5', kind: 'changed', modifiedAtMs: 4_000, values: { first_name: 'C' } },
+    ]);
+    const changes = await readAndAcknowledge();
+    expect(changes.map((change) => [change.sequence, change.after?.['first_name']])).toEqual([
+      ['2000', 'B'],
+      ['4000', 'C'],
+    ]);
+  });
+
   it('publishes an edit heard of only after a later state was reported, once, saying where it was made', async () => {
     await source.enqueue([{ recordId: '6', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
     await readAndAcknowledge();

@@ -212,8 +212,10 @@ function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyAr
     .filter((notice) => notice.kind === 'changed' && notice.values !== null && notice.modifiedAtMs !== null)
     .filter((notice) => notice.modifiedAtMs! > (previous?.modifiedAtMs ?? -1) && before(notice.modifiedAtMs!))
     .sort((a, b) => a.modifiedAtMs! - b.modifiedAtMs!);
-  // A record seen for the first time has no earlier report: its other fields are taken as they are now.
-  let values = live?.values ?? current.values;
+  // A record seen for the first time has no earlier report. A field no notice announces is taken as
+  // it is now; one a notice announces, as that notice first gave it: what it holds now may be an edit
+  // made after the states in between, which published early would seem undone and redone.
+  let values = live?.values ?? { ...current.values, ...firstAnnounced(between, known) };
   const states: SourceRecord[] = [];
   for (const notice of between) {
     const announced = Object.fromEntries(Object.entries(notice.values!).filter(([field]) => known.has(field)));
@@ -223,6 +225,15 @@ function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyAr
     else states.push({ recordId: current.recordId, modifiedAtMs: notice.modifiedAtMs!, deleted: false, values, reportedMs: [] });
   }
   return states;
+}
+
+/** Per field, the value the earliest of these notices (oldest first) announced for it. */
+function firstAnnounced(notices: ReadonlyArray<SourceNotice>, known: ReadonlySet<string>): Record<string, unknown> {
+  const first: Record<string, unknown> = {};
+  for (const notice of notices) {
+    for (const [field, value] of Object.entries(notice.values ?? {})) if (known.has(field) && !(field in first)) first[field] = value;
+  }
+  return first;
 }
 
 /**
