@@ -499,6 +499,25 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('weighs a system\'s delete of the record a write found gone and made anew, once the write says so', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [first] = run(sync, [created()]);
+    const create = first!.commands.find((c) => c.data.target === 'customer')!;
+    // A crm edit goes out before the create's result: it too is addressed to no record yet.
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], first!.state);
+    const update = edit!.commands.find((c) => c.data.target === 'customer')!;
+    expect(update.data.recordId).toBeNull();
+
+    // The create made cust-1; the customer deleted it; the edit found it gone and made cust-2.
+    const [, madeAnew] = run(sync, [result(create, 'cust-1'), result(update, 'cust-2')], edit!.state);
+    expect(madeAnew!.state.systems['customer']?.recordId).toBe('cust-2');
+
+    // The customer's delete of cust-1 then arrives: a delete against the edit, recorded, not ignored.
+    const [lateDelete] = run(sync, [onRecord(change('customer', 4, {}, 'delete'), 'cust-1')], madeAnew!.state);
+    expect(lateDelete!.conflicts.map((c) => [c.data.kind, c.data.outcome])).toEqual([['delete_update', { winner: 'crm', value: null, deleted: false }]]);
+    expect(lateDelete!.state.deleted).toBeNull();
+  });
+
   it('keeps the record Tandem re-created as the system\'s when a late edit of the missing one comes in', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const recreated = recreatedAfterMissing(sync);

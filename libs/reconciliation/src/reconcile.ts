@@ -195,7 +195,12 @@ class Run {
     // A write sent before a restore, confirmed on the record the restore replaced (Tandem's delete
     // is removing it): that record does not become the entity's record there again.
     const replaced = data.recordId === system.replacedRecordId && system.recordId !== data.recordId && system.pending.some((write) => write.deletes);
-    if (data.recordId !== null && !removed && !replaced) system.recordId = data.recordId;
+    if (data.recordId !== null && !removed && !replaced) {
+      // The applier found the known record gone and made the entity anew: the system's delete of the
+      // old record, when it arrives, is weighed like any write found missing.
+      if (system.recordId !== null && system.recordId !== data.recordId && !madeAfterDelete) system.missingRecordId = system.recordId;
+      system.recordId = data.recordId;
+    }
     if (madeAfterDelete) {
       system.deletedAt = null;
       system.deletedPosition = null;
