@@ -518,6 +518,28 @@ describe('reconcile', () => {
     expect(lateDelete!.state.deleted).toBeNull();
   });
 
+  it('makes the record anew where writes found it missing and the system\'s delete of it then loses to the update', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [first, second] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } }), change('crm', 3, { phone: { before: '222', after: '333' } })], synced(sync));
+    const missingFor = (command: MessageDraft<'apply.command'>): MessageOf<'apply.result'> => ({
+      ...result(command, 'cust-1'),
+      data: { ...result(command, 'cust-1').data, outcome: 'failed', recordId: 'cust-1', error: { code: RECORD_MISSING, message: 'gone', retryable: false } },
+    });
+    // Both edits went to cust-1; the first finds it gone, then the customer's delete of it comes in,
+    // then the second write fails too. No write in flight makes the record again.
+    const [, lateDelete, secondFailed] = run(
+      sync,
+      [missingFor(first!.commands[0]!), onRecord(change('customer', 4, {}, 'delete'), 'cust-1'), missingFor(second!.commands[0]!)],
+      second!.state,
+    );
+    expect(lateDelete!.conflicts.map((c) => [c.data.kind, c.data.outcome])).toEqual([['delete_update', { winner: 'crm', value: null, deleted: false }]]);
+    expect(lateDelete!.state.deleted).toBeNull();
+    expect(lateDelete!.commands.map((c) => c.data)).toEqual([
+      expect.objectContaining({ target: 'customer', recordId: null, operation: 'upsert', fields: { first_name: 'Ann', last_name: 'Lee', email_address: 'ann@example.com', phone: '333' } }),
+    ]);
+    expect(secondFailed!.state.deleted).toBeNull();
+  });
+
   it('keeps the record Tandem re-created as the system\'s when a late edit of the missing one comes in', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const recreated = recreatedAfterMissing(sync);

@@ -480,11 +480,11 @@ class Run {
   }
 
   /**
-   * The system's own delete of a record that Tandem has replaced there by a new one (a write found it
-   * missing, or a restore replaced it): what the record held when it went cannot be told from what
-   * the system holds now, so it is a delete against the latest update of another system. If the
-   * delete wins, the entity goes everywhere, the new record there too; if the update wins, the new
-   * record stays.
+   * The system's own delete of a record that Tandem has replaced there, or is to replace, by a new one
+   * (a write found it missing, or a restore replaced it): what the record held when it went cannot be
+   * told from what the system holds now, so it is a delete against the latest update of another
+   * system. If the delete wins, the entity goes everywhere, the new record there too; if the update
+   * wins, the new record stays, or is made now if no write has made one.
    */
   private deleteOfReplaced(system: SystemState, incoming: Omit<Contender, 'value'>): void {
     const others = Object.values(this.state.fields).filter((field) => field.system !== incoming.system);
@@ -497,7 +497,10 @@ class Run {
     if (others.length === 0) return deleteEverywhere();
     const latest = others.reduce((a, b) => (b.version > a.version ? b : a));
     const updateSide: ConflictSide = { system: latest.system, value: null, deleted: false, occurredAt: latest.occurredAt, eventId: latest.eventId };
-    this.deleteConflict(updateSide, toSide({ ...incoming, value: null }, true), undefined, deleteEverywhere, () => undefined);
+    const keepOrMakeRecord = () => {
+      if (system.recordId === null) for (const field of Object.keys(this.state.fields)) this.needsPush(incoming.system, field);
+    };
+    this.deleteConflict(updateSide, toSide({ ...incoming, value: null }, true), undefined, deleteEverywhere, keepOrMakeRecord);
   }
 
   /**
