@@ -13,6 +13,7 @@ class FakeHubSpot implements HubSpotApplierClient {
   readonly contacts = new Map<string, HubSpotContact>();
   readonly calls: Array<{ kind: string; size: number }> = [];
   failNext: HubSpotApiError | null = null;
+  private failAfter: { kind: string; failure: HubSpotApiError } | null = null;
   private nextId = 100;
   private clock = 1_700_000_000_000;
 
@@ -63,10 +64,19 @@ class FakeHubSpot implements HubSpotApplierClient {
     this.contacts.set(id, { id, properties: { ...properties, lastmodifieddate: new Date(this.clock).toISOString() } });
   }
 
+  /** Fails the call after the next one of `kind`. */
+  failNextAfter(kind: string, failure: HubSpotApiError): void {
+    this.failAfter = { kind, failure };
+  }
+
   private record(kind: string, inputs: readonly unknown[]): void {
     this.calls.push({ kind, size: inputs.length });
     const failure = this.failNext;
     this.failNext = null;
+    if (this.failAfter?.kind === kind) {
+      this.failNext = this.failAfter.failure;
+      this.failAfter = null;
+    }
     if (failure) throw failure;
     const invalid = inputs.some((input) => {
       const email = (input as { properties?: HubSpotProperties }).properties?.['email'];
@@ -91,7 +101,7 @@ class FakeHubSpot implements HubSpotApplierClient {
 let versions = 0;
 function command(overrides: Partial<HubSpotApplyInput>): HubSpotApplyInput {
   versions += 1;
-  return { commandId: randomUUID(), entityId: randomUUID(), recordId: null, operation: 'upsert', version: versions, fields: {}, ...overrides };
+  return { commandId: randomUUID(), entityId: randomUUID(), recordId: null, operation: 'upsert', version: versions, fields: {}, issuedAt: Date.now(), ...overrides };
 }
 
 function setup() {
@@ -119,6 +129,28 @@ describe('HubSpotApplier', () => {
     });
   });
 
+  it('gives an archive retried after a failed batch the time its deletes were issued, not the retry\'s', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('7', { email: 'gone@x.com' });
+    hubspot.seed('8', { email: 'kept@x.com' });
+    const issuedAt = Date.now() - 5_000;
+    const entityId = randomUUID();
+    const commands = [
+      command({ entityId, recordId: '7', operation: 'delete', issuedAt: issuedAt + 40 }),
+      command({ entityId, recordId: '7', operation: 'delete', issuedAt }),
+      command({ recordId: '8', fields: { phone: '1' } }),
+    ];
+    // The first attempt archives the contact, then its update meets an outage; the retry archives again.
+    const archivedBefore = Date.now();
+    hubspot.failNextAfter('archive', new HubSpotApiError(HubSpotApiErrorCode.Server, 'down', { status: 503 }));
+    await expect(applier.apply(commands)).rejects.toMatchObject({ retryable: true });
+    expect(hubspot.contacts.has('7')).toBe(false);
+    const outcomes = await applier.apply(commands);
+    // A deletion HubSpot reports from the first attempt is still not before this position.
+    expect(outcomes.map((outcome) => outcome.position)).toEqual([String(issuedAt), String(issuedAt), expect.any(String)]);
+    expect(Number(outcomes[0]!.position)).toBeLessThan(archivedBefore);
+  });
+
   it('upserts new contacts by email, creates those without one, archives deletes: one call each', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });
@@ -129,7 +161,6 @@ describe('HubSpotApplier', () => {
       command({ recordId: '7', operation: 'delete' }),
       command({ operation: 'delete' }),
     ];
-    const before = Date.now();
     const outcomes = await applier.apply(commands);
     expect(hubspot.calls).toEqual([
       { kind: 'archive', size: 1 },
@@ -141,9 +172,8 @@ describe('HubSpotApplier', () => {
     const created = [outcomes[1]!, outcomes[2]!];
     expect(created.map((outcome) => hubspot.contacts.get(outcome.recordId!)?.properties['lastname'])).toEqual(['Email', 'None']);
     expect(outcomes[2]!.fields).toEqual({ firstname: 'Also', lastname: 'None', phone: null });
-    // An archive's position is when it was sent: HubSpot archives the contact no earlier.
-    expect(outcomes[3]).toMatchObject({ recordId: '7', fields: {} });
-    expect(Number(outcomes[3]!.position)).toBeGreaterThanOrEqual(before);
+    // An archive's position is when its delete was issued: HubSpot archives the contact no earlier.
+    expect(outcomes[3]).toMatchObject({ recordId: '7', fields: {}, position: String(commands[3]!.issuedAt) });
     expect(outcomes[4]).toMatchObject({ recordId: null, outcome: 'applied' });
     expect(hubspot.contacts.has('7')).toBe(false);
   });

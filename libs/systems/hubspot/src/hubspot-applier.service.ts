@@ -12,6 +12,8 @@ export interface HubSpotApplyInput {
   operation: 'upsert' | 'delete';
   version: number;
   fields: FieldValues;
+  /** When the command was issued (epoch ms): no attempt to apply it was made earlier. */
+  issuedAt: number;
 }
 
 export interface HubSpotApplyOutcome {
@@ -97,12 +99,14 @@ export class HubSpotApplier {
 
     // Archives first: a delete followed by a re-create of the same email must not archive the new contact.
     for (const chunk of chunks(archives, BATCH_LIMIT)) {
-      // HubSpot answers an archive with no time; the contact is archived no earlier than the call is
-      // sent, so that is its position: a deletion HubSpot reports from before it was someone else's.
-      const sentAt = String(Date.now());
+      // HubSpot answers an archive with no time, and archives an archived contact again without a word:
+      // an earlier attempt (before a retry or a restart) may have archived it. No attempt came before
+      // its deletes were issued, so that is its position: a deletion HubSpot reports from before it
+      // was someone else's.
       await this.client.batchArchive(chunk.map(({ recordId }) => recordId));
       for (const { recordId, commands: archived } of chunk) {
-        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, sentAt));
+        const issuedAt = String(Math.min(...archived.map((command) => command.issuedAt)));
+        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, issuedAt));
       }
     }
     const existing = await this.existingContacts(writes.filter((write) => write.kind === 'upsert'));
