@@ -11,6 +11,7 @@ import type { HubSpotContact } from './hubspot-response.schema';
  */
 class FakeHubSpot implements HubSpotApplierClient {
   readonly contacts = new Map<string, HubSpotContact>();
+  readonly archived = new Map<string, HubSpotContact>();
   readonly calls: Array<{ kind: string; size: number }> = [];
   failNext: HubSpotApiError | null = null;
   private failAfter: { kind: string; failure: HubSpotApiError } | null = null;
@@ -39,11 +40,15 @@ class FakeHubSpot implements HubSpotApplierClient {
     };
   }
 
-  /** By email only: the applier reads to find the contacts its creates would write over. */
-  async batchRead(emails: readonly string[]): Promise<BatchReadResult> {
-    this.record('read', emails);
-    const results = emails.flatMap((email) => [...this.contacts.values()].filter((each) => each.properties['email'] === email.toLowerCase()));
-    return { results, missing: emails.filter((email) => !results.some((each) => each.properties['email'] === email.toLowerCase())) };
+  /** Live contacts by email (the applier's look for contacts its creates would write over), archived ones by id. */
+  async batchRead(keys: readonly string[], _properties: readonly string[], { archived = false }: { archived?: boolean } = {}): Promise<BatchReadResult> {
+    this.record(archived ? 'read archived' : 'read', keys);
+    if (archived) {
+      const results = keys.flatMap((id) => this.archived.get(id) ?? []);
+      return { results, missing: keys.filter((id) => !this.archived.has(id)) };
+    }
+    const results = keys.flatMap((email) => [...this.contacts.values()].filter((each) => each.properties['email'] === email.toLowerCase()));
+    return { results, missing: keys.filter((email) => !results.some((each) => each.properties['email'] === email.toLowerCase())) };
   }
 
   async batchCreate(inputs: ReadonlyArray<{ properties: HubSpotProperties }>): Promise<BatchWriteResult> {
@@ -53,11 +58,22 @@ class FakeHubSpot implements HubSpotApplierClient {
 
   async batchArchive(ids: readonly string[]): Promise<void> {
     this.record('archive', ids);
-    for (const id of ids) this.contacts.delete(id);
+    for (const id of ids) {
+      const contact = this.contacts.get(id);
+      if (!contact) continue;
+      this.contacts.delete(id);
+      this.clock += 1;
+      this.archived.set(id, { ...contact, archived: true, archivedAt: new Date(this.clock).toISOString() });
+    }
   }
 
   async probe(): Promise<void> {
     this.record('probe', []);
+  }
+
+  /** This fake HubSpot's clock (epoch ms). */
+  now(): number {
+    return this.clock;
   }
 
   seed(id: string, properties: Record<string, string>): void {
@@ -129,26 +145,33 @@ describe('HubSpotApplier', () => {
     });
   });
 
-  it('gives an archive retried after a failed batch the time its deletes were issued, not the retry\'s', async () => {
+  it('gives an archive retried after a failed batch the time HubSpot archived the contact, not the retry\'s', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });
     hubspot.seed('8', { email: 'kept@x.com' });
-    const issuedAt = Date.now() - 5_000;
+    const issuedAt = hubspot.now() - 1_000;
     const entityId = randomUUID();
     const commands = [
       command({ entityId, recordId: '7', operation: 'delete', issuedAt: issuedAt + 40 }),
       command({ entityId, recordId: '7', operation: 'delete', issuedAt }),
       command({ recordId: '8', fields: { phone: '1' } }),
     ];
-    // The first attempt archives the contact, then its update meets an outage; the retry archives again.
-    const archivedBefore = Date.now();
+    // The first attempt archives the contact, then meets an outage; the retry archives it again.
     hubspot.failNextAfter('archive', new HubSpotApiError(HubSpotApiErrorCode.Server, 'down', { status: 503 }));
     await expect(applier.apply(commands)).rejects.toMatchObject({ retryable: true });
-    expect(hubspot.contacts.has('7')).toBe(false);
+    const archivedAt = String(Date.parse(hubspot.archived.get('7')!.archivedAt!));
     const outcomes = await applier.apply(commands);
-    // A deletion HubSpot reports from the first attempt is still not before this position.
-    expect(outcomes.map((outcome) => outcome.position)).toEqual([String(issuedAt), String(issuedAt), expect.any(String)]);
-    expect(Number(outcomes[0]!.position)).toBeLessThan(archivedBefore);
+    expect(outcomes.map((outcome) => outcome.position)).toEqual([archivedAt, archivedAt, expect.any(String)]);
+  });
+
+  it('gives an archive someone made before its delete was issued the time of the issue', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('7', { email: 'gone@x.com' });
+    await hubspot.batchArchive(['7']);
+    // Its deletion report, from before this position, reads as someone else's.
+    const issuedAt = hubspot.now() + 1_000;
+    const [outcome] = await applier.apply([command({ recordId: '7', operation: 'delete', issuedAt })]);
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(issuedAt) });
   });
 
   it('upserts new contacts by email, creates those without one, archives deletes: one call each', async () => {
@@ -158,12 +181,13 @@ describe('HubSpotApplier', () => {
       command({ fields: { email: 'new@x.com', firstname: 'Ada' } }),
       command({ fields: { firstname: 'No', lastname: 'Email' } }),
       command({ fields: { firstname: 'Also', lastname: 'None', phone: null } }),
-      command({ recordId: '7', operation: 'delete' }),
+      command({ recordId: '7', operation: 'delete', issuedAt: hubspot.now() - 1_000 }),
       command({ operation: 'delete' }),
     ];
     const outcomes = await applier.apply(commands);
     expect(hubspot.calls).toEqual([
       { kind: 'archive', size: 1 },
+      { kind: 'read archived', size: 1 },
       { kind: 'read', size: 1 },
       { kind: 'upsert', size: 1 },
       { kind: 'create', size: 2 },
@@ -172,8 +196,8 @@ describe('HubSpotApplier', () => {
     const created = [outcomes[1]!, outcomes[2]!];
     expect(created.map((outcome) => hubspot.contacts.get(outcome.recordId!)?.properties['lastname'])).toEqual(['Email', 'None']);
     expect(outcomes[2]!.fields).toEqual({ firstname: 'Also', lastname: 'None', phone: null });
-    // An archive's position is when its delete was issued: HubSpot archives the contact no earlier.
-    expect(outcomes[3]).toMatchObject({ recordId: '7', fields: {}, position: String(commands[3]!.issuedAt) });
+    // An archive's position is the time HubSpot gives the archived contact.
+    expect(outcomes[3]).toMatchObject({ recordId: '7', fields: {}, position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!)) });
     expect(outcomes[4]).toMatchObject({ recordId: null, outcome: 'applied' });
     expect(hubspot.contacts.has('7')).toBe(false);
   });
@@ -219,7 +243,7 @@ describe('HubSpotApplier', () => {
       command({ entityId, recordId: '4', operation: 'delete' }),
       command({ entityId, fields: { email: 'same@x.com' } }),
     ]);
-    expect(hubspot.calls.map((call) => call.kind)).toEqual(['archive', 'read', 'upsert']);
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['archive', 'read archived', 'read', 'upsert']);
     expect(outcomes[0]).toMatchObject({ outcome: 'applied', recordId: '4' });
     expect(outcomes[1]!.recordId).not.toBe('4');
   });

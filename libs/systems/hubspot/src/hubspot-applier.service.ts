@@ -99,14 +99,19 @@ export class HubSpotApplier {
 
     // Archives first: a delete followed by a re-create of the same email must not archive the new contact.
     for (const chunk of chunks(archives, BATCH_LIMIT)) {
-      // HubSpot answers an archive with no time, and archives an archived contact again without a word:
-      // an earlier attempt (before a retry or a restart) may have archived it. No attempt came before
-      // its deletes were issued, so that is its position: a deletion HubSpot reports from before it
-      // was someone else's.
-      await this.client.batchArchive(chunk.map(({ recordId }) => recordId));
+      const ids = chunk.map(({ recordId }) => recordId);
+      await this.client.batchArchive(ids);
+      // HubSpot answers an archive with no time, so the archived contacts are read for theirs: an
+      // edit HubSpot reports from before it was overwritten by the delete, one from after restored
+      // the contact. An archive from before the deletes were issued (no attempt of Tandem's is older)
+      // was someone else's, and its deletion report must read as such: the position is then the issue.
+      const { results } = await this.client.batchRead(ids, [], { archived: true });
+      const archivedAt = new Map(results.map((contact) => [contact.id, contact.archivedAt ? Date.parse(contact.archivedAt) : Number.NaN]));
       for (const { recordId, commands: archived } of chunk) {
-        const issuedAt = String(Math.min(...archived.map((command) => command.issuedAt)));
-        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, issuedAt));
+        const issuedAt = Math.min(...archived.map((command) => command.issuedAt));
+        const at = archivedAt.get(recordId) ?? Number.NaN;
+        const position = String(Number.isNaN(at) ? issuedAt : Math.max(at, issuedAt));
+        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, position));
       }
     }
     const existing = await this.existingContacts(writes.filter((write) => write.kind === 'upsert'));
