@@ -149,14 +149,13 @@ describe('HubSpotApplier', () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });
     hubspot.seed('8', { email: 'kept@x.com' });
-    const issuedAt = hubspot.now() - 1_000;
     const entityId = randomUUID();
     const commands = [
-      command({ entityId, recordId: '7', operation: 'delete', issuedAt: issuedAt + 40 }),
-      command({ entityId, recordId: '7', operation: 'delete', issuedAt }),
+      command({ entityId, recordId: '7', operation: 'delete' }),
+      command({ entityId, recordId: '7', operation: 'delete' }),
       command({ recordId: '8', fields: { phone: '1' } }),
     ];
-    // The first attempt archives the contact, then meets an outage; the retry archives it again.
+    // The first attempt archives the contact, then meets an outage; the retry finds it archived.
     hubspot.failNextAfter('archive', new HubSpotApiError(HubSpotApiErrorCode.Server, 'down', { status: 503 }));
     await expect(applier.apply(commands)).rejects.toMatchObject({ retryable: true });
     const archivedAt = String(Date.parse(hubspot.archived.get('7')!.archivedAt!));
@@ -164,14 +163,14 @@ describe('HubSpotApplier', () => {
     expect(outcomes.map((outcome) => outcome.position)).toEqual([archivedAt, archivedAt, expect.any(String)]);
   });
 
-  it('gives an archive someone made before its delete was issued the time of the issue', async () => {
+  it('places an archive someone else made first just after theirs, so their deletion report reads as theirs', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });
+    // The delete was issued, then a person archived the contact before Tandem's archive went out.
+    const issuedAt = hubspot.now() - 1_000;
     await hubspot.batchArchive(['7']);
-    // Its deletion report, from before this position, reads as someone else's.
-    const issuedAt = hubspot.now() + 1_000;
     const [outcome] = await applier.apply([command({ recordId: '7', operation: 'delete', issuedAt })]);
-    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(issuedAt) });
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + 1) });
   });
 
   it('upserts new contacts by email, creates those without one, archives deletes: one call each', async () => {
@@ -186,6 +185,7 @@ describe('HubSpotApplier', () => {
     ];
     const outcomes = await applier.apply(commands);
     expect(hubspot.calls).toEqual([
+      { kind: 'read archived', size: 1 },
       { kind: 'archive', size: 1 },
       { kind: 'read archived', size: 1 },
       { kind: 'read', size: 1 },
@@ -243,7 +243,7 @@ describe('HubSpotApplier', () => {
       command({ entityId, recordId: '4', operation: 'delete' }),
       command({ entityId, fields: { email: 'same@x.com' } }),
     ]);
-    expect(hubspot.calls.map((call) => call.kind)).toEqual(['archive', 'read archived', 'read', 'upsert']);
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['read archived', 'archive', 'read archived', 'read', 'upsert']);
     expect(outcomes[0]).toMatchObject({ outcome: 'applied', recordId: '4' });
     expect(outcomes[1]!.recordId).not.toBe('4');
   });

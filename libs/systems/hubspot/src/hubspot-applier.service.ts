@@ -1,8 +1,11 @@
 import { RECORD_EXISTS, RECORD_MISSING, type FieldValue, type FieldValues } from '@tandem/contracts';
 import { contactModifiedAtMs } from './contact-record.util';
 import { HubSpotApiError, HubSpotApiErrorCode, isHubSpotApiError } from './hubspot-api.error';
-import { BATCH_LIMIT, chunks, type BatchWriteResult, type HubSpotClient, type HubSpotProperties } from './hubspot-client.service';
+import { BATCH_LIMIT, chunks, type BatchReadResult, type BatchWriteResult, type HubSpotClient, type HubSpotProperties } from './hubspot-client.service';
 import type { BatchError, HubSpotContact } from './hubspot-response.schema';
+
+/** Archive attempts remembered, far more than a batch's retries span. */
+const ARCHIVE_ATTEMPTS_KEPT = 10_000;
 
 /** One apply command, as the applier pipeline hands it over (the envelope's eventId as `commandId`). */
 export interface HubSpotApplyInput {
@@ -74,7 +77,42 @@ type WriteResult = { ok: true; contact: HubSpotContact } | { ok: false; code: Hu
  * retrying the whole batch is safe because updates are idempotent and creates upsert by email.
  */
 export class HubSpotApplier {
+  /** Delete commands this applier has sent archives for, so that a retry knows an archive as its own. */
+  private readonly attemptedArchives = new Set<string>();
+
   constructor(private readonly client: HubSpotApplierClient) {}
+
+  /**
+   * Archives contacts and gives each the position of its archive. HubSpot answers an archive with no
+   * time and archives an archived contact again without a word, so the contacts are read before and
+   * after: one archived before the call was archived by an earlier attempt of these deletes (a retry)
+   * or by someone else, whose deletion report must then read as theirs, so the position is just after
+   * it; else it is the time HubSpot gives the archive. An edit HubSpot reports from before that
+   * position was overwritten by the delete; one from after it restored the contact.
+   */
+  private async archive(chunk: ReadonlyArray<{ recordId: string; commands: HubSpotApplyInput[] }>): Promise<Map<string, string>> {
+    const ids = chunk.map(({ recordId }) => recordId);
+    const archivedBefore = archivedTimes(await this.client.batchRead(ids, [], { archived: true }));
+    const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => this.attemptedArchives.has(command.commandId))).map(({ recordId }) => recordId));
+    for (const { commands } of chunk) for (const command of commands) this.rememberArchiveAttempt(command.commandId);
+    await this.client.batchArchive(ids);
+    const live = ids.filter((id) => !archivedBefore.has(id));
+    const archivedNow = live.length === 0 ? new Map<string, number>() : archivedTimes(await this.client.batchRead(live, [], { archived: true }));
+    const positions = new Map<string, string>();
+    for (const { recordId, commands } of chunk) {
+      const before = archivedBefore.get(recordId);
+      // Not found archived afterwards (restored at once): no attempt of these deletes came before their issue.
+      const at = before === undefined ? (archivedNow.get(recordId) ?? Math.min(...commands.map((command) => command.issuedAt))) : retried.has(recordId) ? before : before + 1;
+      positions.set(recordId, String(at));
+    }
+    return positions;
+  }
+
+  private rememberArchiveAttempt(commandId: string): void {
+    this.attemptedArchives.add(commandId);
+    // Sets iterate in insertion order: the oldest attempt goes first.
+    if (this.attemptedArchives.size > ARCHIVE_ATTEMPTS_KEPT) this.attemptedArchives.delete(this.attemptedArchives.values().next().value!);
+  }
 
   /** A cheap call proving HubSpot answers, for the circuit breaker's half-open probe. */
   probe(): Promise<void> {
@@ -99,19 +137,9 @@ export class HubSpotApplier {
 
     // Archives first: a delete followed by a re-create of the same email must not archive the new contact.
     for (const chunk of chunks(archives, BATCH_LIMIT)) {
-      const ids = chunk.map(({ recordId }) => recordId);
-      await this.client.batchArchive(ids);
-      // HubSpot answers an archive with no time, so the archived contacts are read for theirs: an
-      // edit HubSpot reports from before it was overwritten by the delete, one from after restored
-      // the contact. An archive from before the deletes were issued (no attempt of Tandem's is older)
-      // was someone else's, and its deletion report must read as such: the position is then the issue.
-      const { results } = await this.client.batchRead(ids, [], { archived: true });
-      const archivedAt = new Map(results.map((contact) => [contact.id, contact.archivedAt ? Date.parse(contact.archivedAt) : Number.NaN]));
+      const positions = await this.archive(chunk);
       for (const { recordId, commands: archived } of chunk) {
-        const issuedAt = Math.min(...archived.map((command) => command.issuedAt));
-        const at = archivedAt.get(recordId) ?? Number.NaN;
-        const position = String(Number.isNaN(at) ? issuedAt : Math.max(at, issuedAt));
-        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, position));
+        for (const command of archived) outcomes.set(command, applied(command, recordId, {}, positions.get(recordId)!));
       }
     }
     const existing = await this.existingContacts(writes.filter((write) => write.kind === 'upsert'));
@@ -395,4 +423,9 @@ function applied(command: HubSpotApplyInput, recordId: string | null, fields: Fi
 
 function failed(command: HubSpotApplyInput, recordId: string | null, code: HubSpotApplyFailureCode, message: string): HubSpotApplyOutcome {
   return { commandId: command.commandId, recordId, outcome: 'failed', fields: {}, error: { code, message, retryable: false }, position: null };
+}
+
+/** When HubSpot archived each contact read with `archived: true` (epoch ms). */
+function archivedTimes({ results }: BatchReadResult): Map<string, number> {
+  return new Map(results.flatMap((contact) => (contact.archivedAt ? [[contact.id, Date.parse(contact.archivedAt)] as const] : [])));
 }
