@@ -10,7 +10,14 @@ import { compileSync } from './sync-catalog';
 
 /** A source that cannot tell Tandem's writes from anyone's, like an API read through webhooks. */
 class ListSource implements RecordChangeSource {
-  constructor(private changes: RecordChange[]) {}
+  constructor(
+    private changes: RecordChange[],
+    private readonly reportedDeleted: ReadonlySet<string> = new Set(),
+  ) {}
+
+  async recordsReportedDeleted(recordIds: string[]): Promise<Set<string>> {
+    return new Set(recordIds.filter((recordId) => this.reportedDeleted.has(recordId)));
+  }
 
   async readBatch(limit: number): Promise<RecordChange[]> {
     return this.changes.slice(0, limit);
@@ -104,6 +111,41 @@ describe('ConnectorPipeline', () => {
     expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
     expect(links.get(settled)?.map((link) => link.recordId)).toEqual(['h-2']);
   });
+  it('takes a new record for the entity owning its key when that entity\'s record here was reported deleted, before its state expects a create', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
+    const identities = new IdentityRepository(client);
+    const [recreating, settled] = [randomUUID(), randomUUID()];
+    await client.query(
+      `INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'ann@example.com', $2), ($1, 'contact', 'bo@example.com', $3)`,
+      [tenantId, recreating, settled],
+    );
+    await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId: recreating }, { recordId: 'h-2', entityId: settled }]);
+    // Both states still name their old record: the reconciler has sent the re-create of the first
+    // (whose record was deleted here) but not yet stored the state that expects it.
+    const state = (entityId: string, recordId: string): EntityState => {
+      const entity = emptyEntityState(tenantId, 'contact', entityId);
+      entity.systems['hubspot'] = { ...emptySystemState(), recordId };
+      return entity;
+    };
+    await new EntityStateRepository<StoredEntity>(client).saveMany(
+      [state(recreating, 'h-1'), state(settled, 'h-2')].map((entity) => ({
+        tenantId, entityId: entity.entityId, entityType: 'contact', version: 3, deleted: false, state: { entity, inboxOffset: null }, expectedRev: null,
+      })),
+    );
+    const sent: TopicRecords[] = [];
+    const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+
+    await connector.pump(new ListSource([inserted('h-3', 'ann@example.com'), inserted('h-4', 'bo@example.com')], new Set(['h-1'])), 10);
+
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string } }));
+    const entityOf = new Map(published.map(({ data }) => [data.recordId, data.entityId]));
+    expect(entityOf.get('h-3')).toBe(recreating);
+    expect(entityOf.get('h-4')).not.toBe(settled);
+    const links = await identities.linksOf(tenantId, [recreating, settled]);
+    expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
+  });
+
   it('publishes the delete of a linked record it never reported, and starts no entity for an unlinked one', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const sync = contactsSync(tenantId, ['crm', 'hubspot']);

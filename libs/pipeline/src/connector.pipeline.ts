@@ -34,6 +34,8 @@ export interface RecordChangeSource {
   readonly omitsTandemWrites?: boolean;
   /** Which of these records Tandem itself wrote, and for which entity; authoritative where the source knows. */
   entitiesWrittenByTandem?(recordIds: string[]): Promise<Map<string, string>>;
+  /** Which of these records the source last reported deleted. */
+  recordsReportedDeleted?(recordIds: string[]): Promise<Set<string>>;
 }
 
 export interface ConnectorStats {
@@ -146,7 +148,7 @@ export class ConnectorPipeline {
     for (const [recordId, { entityId }] of await identities.standings(...scope, deleted)) resolved.set(recordId, { entityId, created: false, matched: false });
     const unlinked = relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId));
     for (const [recordId, entityId] of await this.matchUnlinkedDeletes(identities, unlinked)) resolved.set(recordId, { entityId, created: false, matched: true });
-    return this.adoptTandemCreates(identities, records, resolved);
+    return this.adoptTandemCreates(source, identities, records, resolved);
   }
 
   /**
@@ -172,9 +174,13 @@ export class ConnectorPipeline {
    * A record that started a new entity although its match key belongs to an entity Tandem is creating
    * a record for in this system (it has none there and a write on its way, or was told this record is
    * its own) is that create, seen before the applier could link it: sources that cannot tell Tandem's
-   * writes see them at once. It joins that entity instead of duplicating it everywhere.
+   * writes see them at once. It joins that entity instead of duplicating it everywhere. So does one
+   * whose key's entity holds, as its record here, one this source reported deleted: the reconciler
+   * publishes a re-create before it stores the state that expects it, so the create may be seen
+   * first, and either way the entity has no live record here to keep the new one apart.
    */
   private async adoptTandemCreates(
+    source: RecordChangeSource,
     identities: IdentityRepository,
     records: RecordToResolve[],
     resolved: Map<string, ResolvedIdentity>,
@@ -189,10 +195,17 @@ export class ConnectorPipeline {
     });
     if (candidates.length === 0) return resolved;
     const states = await new EntityStateRepository<StoredEntityRecord>(this.db).loadMany(tenantId, [...new Set(candidates.map(({ entityId }) => entityId))]);
-    const adopted = candidates.filter(({ recordId, entityId }) => {
+    const systems = new Map(candidates.map(({ entityId }) => {
       const loaded = states.get(entityId);
-      const system = loaded && decodeStoredEntity(loaded.state).entity.systems[this.systemId];
-      return system !== undefined && (system.recordId === recordId || (system.recordId === null && system.pending.some((write) => !write.deletes)));
+      return [entityId, loaded && decodeStoredEntity(loaded.state).entity.systems[this.systemId]] as const;
+    }));
+    const held = [...systems.values()].flatMap((system) => (system?.recordId ? [system.recordId] : []));
+    const deletedHere = held.length > 0 && source.recordsReportedDeleted ? await source.recordsReportedDeleted(held) : new Set<string>();
+    const adopted = candidates.filter(({ recordId, entityId }) => {
+      const system = systems.get(entityId);
+      if (system === undefined) return false;
+      if (system.recordId === null) return system.pending.some((write) => !write.deletes);
+      return system.recordId === recordId || deletedHere.has(system.recordId);
     });
     await identities.relink(tenantId, entityType, this.systemId, adopted);
     for (const { recordId, entityId } of adopted) resolved.set(recordId, { entityId, created: false, matched: true });

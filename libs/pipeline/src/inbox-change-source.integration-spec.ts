@@ -98,12 +98,14 @@ describe('InboxChangeSource', () => {
     ]);
     const [deletion] = await readAndAcknowledge();
     expect(deletion).toMatchObject({ operation: 'delete', sequence: '3000', before: { email: 'c@x.com' }, after: null });
+    expect(await source.recordsReportedDeleted(['3', 'unknown'])).toEqual(new Set(['3']));
     await source.enqueue([{ recordId: '3', kind: 'deleted', modifiedAtMs: 3_000, values: null }]);
     expect(await readAndAcknowledge()).toEqual([]);
     remote.put('3', { email: 'c@x.com' }, 4_000);
     await source.enqueue([{ recordId: '3', kind: 'changed', modifiedAtMs: 4_000, values: null }]);
     const [restore] = await readAndAcknowledge();
     expect(restore).toMatchObject({ operation: 'insert', sequence: '4000', before: null });
+    expect(await source.recordsReportedDeleted(['3'])).toEqual(new Set());
   });
 
   it('reports a record deleted before it was ever reported as deleted, once', async () => {

@@ -73,6 +73,11 @@ export class InboxChangeSource implements RecordChangeSource {
     this.wake?.();
   }
 
+  async recordsReportedDeleted(recordIds: string[]): Promise<Set<string>> {
+    const reported = await this.records.load(this.options.tenantId, this.options.systemId, recordIds);
+    return new Set([...reported.values()].filter((record) => record.deleted).map((record) => record.recordId));
+  }
+
   pendingNotices(): Promise<number> {
     return this.inbox.count(this.options.tenantId, this.options.systemId);
   }
