@@ -169,9 +169,26 @@ describe('InboxChangeSource', () => {
       { recordId: '5', kind: 'changed', modifiedAtMs: 4_000, values: { first_name: 'C' } },
     ]);
     const changes = await readAndAcknowledge();
-    expect(changes.map((change) => [change.sequence, change.after?.['first_name']])).toEqual([
-      ['2000', 'B'],
-      ['4000', 'C'],
+    // Before its first announcement at 3000, first_name is not known: no state claims a value for it.
+    expect(changes.map((change) => [change.sequence, change.after?.['first_name'], change.after?.['last_name']])).toEqual([
+      ['2000', undefined, 'L2'],
+      ['3000', 'B', 'L2'],
+      ['4000', 'C', 'L2'],
+    ]);
+  });
+
+  it('never gives a first-seen record\'s state a value a later notice announced, which would hide that edit', async () => {
+    // Tandem created the contact at 1000 and wrote its phone at 2000; a person changed last_name and
+    // phone at 3000. The state at 2000 (where Tandem's write landed) must not already hold L2.
+    remote.put('7', { first_name: 'A', last_name: 'L2', phone: '3' }, 3_000);
+    await source.enqueue([
+      { recordId: '7', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } },
+      { recordId: '7', kind: 'changed', modifiedAtMs: 3_000, values: { last_name: 'L2', phone: '3' } },
+    ]);
+    const changes = await readAndAcknowledge();
+    expect(changes.map((change) => [change.sequence, change.before, change.after])).toEqual([
+      ['2000', null, { first_name: 'A', phone: '2' }],
+      ['3000', { first_name: 'A', phone: '2' }, { first_name: 'A', last_name: 'L2', phone: '3' }],
     ]);
   });
 

@@ -213,14 +213,15 @@ function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyAr
   if (current.deleted && !live) return [];
   const known = new Set(Object.keys(current.deleted ? live!.values : current.values));
   const before = (time: number) => time < current.modifiedAtMs || (current.deleted && time === current.modifiedAtMs);
-  const between = notices
+  const since = notices
     .filter((notice) => notice.kind === 'changed' && notice.values !== null && notice.modifiedAtMs !== null)
-    .filter((notice) => notice.modifiedAtMs! > (previous?.modifiedAtMs ?? -1) && before(notice.modifiedAtMs!))
-    .sort((a, b) => a.modifiedAtMs! - b.modifiedAtMs!);
+    .filter((notice) => notice.modifiedAtMs! > (previous?.modifiedAtMs ?? -1));
+  const between = since.filter((notice) => before(notice.modifiedAtMs!)).sort((a, b) => a.modifiedAtMs! - b.modifiedAtMs!);
   // A record seen for the first time has no earlier report. A field no notice announces is taken as
-  // it is now; one a notice announces, as that notice first gave it: what it holds now may be an edit
-  // made after the states in between, which published early would seem undone and redone.
-  let values = live?.values ?? { ...current.values, ...firstAnnounced(between, known) };
+  // it is now; one a notice announces is unknown before that notice, which changed it: what it holds
+  // now, or what the notice gave it, may be an edit made after the states in between, which published
+  // early would seem undone and redone, or be taken for the state a write of Tandem's left there.
+  let values = live?.values ?? withoutAnnounced(current.values, since.filter((notice) => notice.modifiedAtMs! <= current.modifiedAtMs));
   const states: SourceRecord[] = [];
   for (const notice of between) {
     const announced = Object.fromEntries(Object.entries(notice.values!).filter(([field]) => known.has(field)));
@@ -232,13 +233,10 @@ function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyAr
   return states;
 }
 
-/** Per field, the value the earliest of these notices (oldest first) announced for it. */
-function firstAnnounced(notices: ReadonlyArray<SourceNotice>, known: ReadonlySet<string>): Record<string, unknown> {
-  const first: Record<string, unknown> = {};
-  for (const notice of notices) {
-    for (const [field, value] of Object.entries(notice.values ?? {})) if (known.has(field) && !(field in first)) first[field] = value;
-  }
-  return first;
+/** The values without the fields any of these notices announces. */
+function withoutAnnounced(values: Record<string, unknown>, notices: ReadonlyArray<SourceNotice>): Record<string, unknown> {
+  const announced = new Set(notices.flatMap((notice) => Object.keys(notice.values ?? {})));
+  return Object.fromEntries(Object.entries(values).filter(([field]) => !announced.has(field)));
 }
 
 /**
