@@ -1,5 +1,5 @@
 import { Publisher, topicNames, type TopicRecords } from '@tandem/messaging';
-import { emptyEntityState, emptySystemState, type EntityState } from '@tandem/reconciliation';
+import { emptyEntityState, emptySystemState, type EntityState, type SystemState } from '@tandem/reconciliation';
 import { createPgSqlClient, EntityStateRepository, IdentityRepository, migrate, type PgSqlClient, type SqlClient } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
 import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
@@ -74,76 +74,64 @@ describe('ConnectorPipeline', () => {
     await db.drop();
   });
 
-  it('takes a new record for the create Tandem has on its way to the entity owning its key, not for a new entity', async () => {
+  /**
+   * Two entities from the CRM, each with a key and a HubSpot record (h-1, h-2): the first with the
+   * HubSpot state given, the second still holding h-2. Pumps the changes through the HubSpot
+   * connector and tells which entity each record was published for, and the entities' links.
+   */
+  async function pumpPastTwoEntities(recreatingHubSpot: SystemState, source: RecordChangeSource) {
     const tenantId = `t${uniqueSuffix()}`;
-    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
     const identities = new IdentityRepository(client);
     const [recreating, settled] = [randomUUID(), randomUUID()];
-    // Both entities came from the CRM and had a record here; the first one's was archived and is
-    // being re-created by Tandem, the second one's is still there.
     await client.query(
       `INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'ann@example.com', $2), ($1, 'contact', 'bo@example.com', $3)`,
       [tenantId, recreating, settled],
     );
     await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId: recreating }, { recordId: 'h-2', entityId: settled }]);
-    const state = (entityId: string, recordId: string | null): EntityState => {
+    const state = (entityId: string, hubspot: SystemState): EntityState => {
       const entity = emptyEntityState(tenantId, 'contact', entityId);
-      const system = { ...emptySystemState(), recordId };
-      if (recordId === null) system.pending.push({ commandId: 'c>hubspot', version: 3, sent: { email: 'ann@example.com' }, fieldVersions: {}, deletes: false });
-      entity.systems['hubspot'] = system;
+      entity.systems['hubspot'] = hubspot;
       return entity;
     };
     await new EntityStateRepository<StoredEntity>(client).saveMany(
-      [state(recreating, null), state(settled, 'h-2')].map((entity) => ({
+      [state(recreating, recreatingHubSpot), state(settled, { ...emptySystemState(), recordId: 'h-2' })].map((entity) => ({
         tenantId, entityId: entity.entityId, entityType: 'contact', version: 3, deleted: false, state: { entity, inboxOffset: null }, expectedRev: null,
       })),
     );
     const sent: TopicRecords[] = [];
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
     const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
-
-    await connector.pump(new ListSource([inserted('h-3', 'Ann@example.com'), inserted('h-4', 'bo@example.com')]), 10);
-
+    await connector.pump(source, 10);
     const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string } }));
-    const entityOf = new Map(published.map(({ data }) => [data.recordId, data.entityId]));
+    return {
+      recreating,
+      settled,
+      entityOf: new Map(published.map(({ data }) => [data.recordId, data.entityId])),
+      links: await identities.linksOf(tenantId, [recreating, settled]),
+    };
+  }
+
+  it('takes a new record for the create Tandem has on its way to the entity owning its key, not for a new entity', async () => {
+    // The first entity's record here was archived and is being re-created by Tandem; the second's is still there.
+    const hubspot = { ...emptySystemState(), recordId: null };
+    hubspot.pending.push({ commandId: 'c>hubspot', version: 3, sent: { email: 'ann@example.com' }, fieldVersions: {}, deletes: false });
+    const { recreating, settled, entityOf, links } = await pumpPastTwoEntities(hubspot, new ListSource([inserted('h-3', 'Ann@example.com'), inserted('h-4', 'bo@example.com')]));
     expect(entityOf.get('h-3')).toBe(recreating);
     expect(entityOf.get('h-4')).not.toBe(settled);
-    const links = await identities.linksOf(tenantId, [recreating, settled]);
     expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
     expect(links.get(settled)?.map((link) => link.recordId)).toEqual(['h-2']);
   });
+
   it('takes a new record for the entity owning its key when that entity\'s record here was reported deleted, before its state expects a create', async () => {
-    const tenantId = `t${uniqueSuffix()}`;
-    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
-    const identities = new IdentityRepository(client);
-    const [recreating, settled] = [randomUUID(), randomUUID()];
-    await client.query(
-      `INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'ann@example.com', $2), ($1, 'contact', 'bo@example.com', $3)`,
-      [tenantId, recreating, settled],
-    );
-    await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId: recreating }, { recordId: 'h-2', entityId: settled }]);
     // Both states still name their old record: the reconciler has sent the re-create of the first
     // (whose record was deleted here) but not yet stored the state that expects it.
-    const state = (entityId: string, recordId: string): EntityState => {
-      const entity = emptyEntityState(tenantId, 'contact', entityId);
-      entity.systems['hubspot'] = { ...emptySystemState(), recordId };
-      return entity;
-    };
-    await new EntityStateRepository<StoredEntity>(client).saveMany(
-      [state(recreating, 'h-1'), state(settled, 'h-2')].map((entity) => ({
-        tenantId, entityId: entity.entityId, entityType: 'contact', version: 3, deleted: false, state: { entity, inboxOffset: null }, expectedRev: null,
-      })),
-    );
-    const sent: TopicRecords[] = [];
-    const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
-
-    await connector.pump(new ListSource([inserted('h-3', 'ann@example.com'), inserted('h-4', 'bo@example.com')], new Set(['h-1'])), 10);
-
-    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string } }));
-    const entityOf = new Map(published.map(({ data }) => [data.recordId, data.entityId]));
+    const hubspot = { ...emptySystemState(), recordId: 'h-1' };
+    const source = new ListSource([inserted('h-3', 'ann@example.com'), inserted('h-4', 'bo@example.com')], new Set(['h-1']));
+    const { recreating, settled, entityOf, links } = await pumpPastTwoEntities(hubspot, source);
     expect(entityOf.get('h-3')).toBe(recreating);
     expect(entityOf.get('h-4')).not.toBe(settled);
-    const links = await identities.linksOf(tenantId, [recreating, settled]);
     expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
+    expect(links.get(settled)?.map((link) => link.recordId)).toEqual(['h-2']);
   });
 
   it('publishes the delete of a linked record it never reported, and starts no entity for an unlinked one', async () => {
