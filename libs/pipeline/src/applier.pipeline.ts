@@ -11,11 +11,6 @@ export interface ApplyInput {
   version: number;
   fields: FieldValues;
   /**
-   * When the reconciler published the command (epoch ms): no attempt to apply it, in this process or
-   * one before it, was made earlier. A target that cannot tell when its write landed starts there.
-   */
-  issuedAt: number;
-  /**
    * For a create (no record id): the record the entity is already linked to in this system. The
    * same contact entered here and elsewhere at once is matched by the connector while the create is
    * on its way; a target that can should write to that record rather than make a second one.
@@ -109,7 +104,6 @@ export class ApplierPipeline {
           operation: message.data.operation,
           version: message.data.version,
           fields: message.data.fields,
-          issuedAt: Date.parse(message.observedAt),
           matchedRecordId: matched.links.get(entityKey(message)) ?? null,
           matchBy: matched.keys.get(entityKey(message)) ?? null,
         })),

@@ -2,7 +2,7 @@ import type { ApplyInput, ApplyOutcome, ApplyTarget } from './applier.pipeline';
 import { CoalescingApplyTarget } from './coalescing-apply-target';
 
 function command(id: string): ApplyInput {
-  return { commandId: id, entityId: `e-${id}`, recordId: null, operation: 'upsert', version: 1, fields: { n: id }, issuedAt: 0, matchedRecordId: null, matchBy: null };
+  return { commandId: id, entityId: `e-${id}`, recordId: null, operation: 'upsert', version: 1, fields: { n: id }, matchedRecordId: null, matchBy: null };
 }
 
 class RecordingTarget implements ApplyTarget {

@@ -32,7 +32,7 @@ afterEach(async () => {
 let version = 0;
 function upsert(fields: HubSpotApplyInput['fields'], recordId: string | null = null): HubSpotApplyInput {
   version += 1;
-  return { commandId: randomUUID(), entityId: randomUUID(), recordId, operation: 'upsert', version, fields, issuedAt: Date.now() };
+  return { commandId: randomUUID(), entityId: randomUUID(), recordId, operation: 'upsert', version, fields };
 }
 
 describe('HubSpotApplier against the simulator', () => {

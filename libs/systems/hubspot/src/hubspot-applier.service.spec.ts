@@ -71,11 +71,6 @@ class FakeHubSpot implements HubSpotApplierClient {
     this.record('probe', []);
   }
 
-  /** This fake HubSpot's clock (epoch ms). */
-  now(): number {
-    return this.clock;
-  }
-
   seed(id: string, properties: Record<string, string>): void {
     this.contacts.set(id, { id, properties: { ...properties, lastmodifieddate: new Date(this.clock).toISOString() } });
   }
@@ -117,7 +112,7 @@ class FakeHubSpot implements HubSpotApplierClient {
 let versions = 0;
 function command(overrides: Partial<HubSpotApplyInput>): HubSpotApplyInput {
   versions += 1;
-  return { commandId: randomUUID(), entityId: randomUUID(), recordId: null, operation: 'upsert', version: versions, fields: {}, issuedAt: Date.now(), ...overrides };
+  return { commandId: randomUUID(), entityId: randomUUID(), recordId: null, operation: 'upsert', version: versions, fields: {}, ...overrides };
 }
 
 function setup() {
@@ -166,10 +161,9 @@ describe('HubSpotApplier', () => {
   it('places an archive someone else made first just after theirs, so their deletion report reads as theirs', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });
-    // The delete was issued, then a person archived the contact before Tandem's archive went out.
-    const issuedAt = hubspot.now() - 1_000;
+    // A person archived the contact while Tandem's delete of it was on its way.
     await hubspot.batchArchive(['7']);
-    const [outcome] = await applier.apply([command({ recordId: '7', operation: 'delete', issuedAt })]);
+    const [outcome] = await applier.apply([command({ recordId: '7', operation: 'delete' })]);
     expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + 1) });
   });
 
@@ -180,7 +174,7 @@ describe('HubSpotApplier', () => {
       command({ fields: { email: 'new@x.com', firstname: 'Ada' } }),
       command({ fields: { firstname: 'No', lastname: 'Email' } }),
       command({ fields: { firstname: 'Also', lastname: 'None', phone: null } }),
-      command({ recordId: '7', operation: 'delete', issuedAt: hubspot.now() - 1_000 }),
+      command({ recordId: '7', operation: 'delete' }),
       command({ operation: 'delete' }),
     ];
     const outcomes = await applier.apply(commands);

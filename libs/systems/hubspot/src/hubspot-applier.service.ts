@@ -15,8 +15,6 @@ export interface HubSpotApplyInput {
   operation: 'upsert' | 'delete';
   version: number;
   fields: FieldValues;
-  /** When the command was issued (epoch ms): no attempt to apply it was made earlier. */
-  issuedAt: number;
 }
 
 export interface HubSpotApplyOutcome {
@@ -95,15 +93,16 @@ export class HubSpotApplier {
     const archivedBefore = archivedTimes(await this.client.batchRead(ids, [], { archived: true }));
     const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => this.attemptedArchives.has(command.commandId))).map(({ recordId }) => recordId));
     for (const { commands } of chunk) for (const command of commands) this.rememberArchiveAttempt(command.commandId);
+    const sentAt = Date.now();
     await this.client.batchArchive(ids);
     const live = ids.filter((id) => !archivedBefore.has(id));
     const archivedNow = live.length === 0 ? new Map<string, number>() : archivedTimes(await this.client.batchRead(live, [], { archived: true }));
     const positions = new Map<string, string>();
-    for (const { recordId, commands } of chunk) {
+    for (const { recordId } of chunk) {
       const before = archivedBefore.get(recordId);
-      // Not found archived afterwards (restored at once): no attempt of these deletes came before their issue.
-      const at = before === undefined ? (archivedNow.get(recordId) ?? Math.min(...commands.map((command) => command.issuedAt))) : retried.has(recordId) ? before : before + 1;
-      positions.set(recordId, String(at));
+      // Live before the call and not archived after it (restored at once): archived no earlier than the call.
+      if (before === undefined) positions.set(recordId, String(archivedNow.get(recordId) ?? sentAt));
+      else positions.set(recordId, String(retried.has(recordId) ? before : before + 1));
     }
     return positions;
   }
