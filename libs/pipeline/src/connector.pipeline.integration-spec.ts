@@ -134,6 +134,18 @@ describe('ConnectorPipeline', () => {
     expect(links.get(settled)?.map((link) => link.recordId)).toEqual(['h-2']);
   });
 
+  it('takes a new record for the entity owning its key when the same batch reports that entity\'s record here deleted', async () => {
+    // A connector restarted between publishing the delete and acknowledging it reads the delete again,
+    // now with the re-create the reconciler sent for it.
+    const hubspot = { ...emptySystemState(), recordId: 'h-1' };
+    const source = new ListSource([deleted('h-1'), inserted('h-3', 'ann@example.com'), inserted('h-4', 'bo@example.com')]);
+    const { recreating, settled, entityOf, links } = await pumpPastTwoEntities(hubspot, source);
+    expect(entityOf.get('h-1')).toBe(recreating);
+    expect(entityOf.get('h-3')).toBe(recreating);
+    expect(entityOf.get('h-4')).not.toBe(settled);
+    expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
+  });
+
   it('publishes the delete of a linked record it never reported, and starts no entity for an unlinked one', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const sync = contactsSync(tenantId, ['crm', 'hubspot']);

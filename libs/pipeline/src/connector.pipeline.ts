@@ -148,7 +148,8 @@ export class ConnectorPipeline {
     for (const [recordId, { entityId }] of await identities.standings(...scope, deleted)) resolved.set(recordId, { entityId, created: false, matched: false });
     const unlinked = relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId));
     for (const [recordId, entityId] of await this.matchUnlinkedDeletes(identities, unlinked)) resolved.set(recordId, { entityId, created: false, matched: true });
-    return this.adoptTandemCreates(source, identities, records, resolved);
+    const deletedNow = new Set(relevant.filter(({ change }) => change.operation === 'delete').map(({ change }) => change.recordId));
+    return this.adoptTandemCreates(source, identities, records, resolved, deletedNow);
   }
 
   /**
@@ -175,7 +176,8 @@ export class ConnectorPipeline {
    * a record for in this system (it has none there and a write on its way, or was told this record is
    * its own) is that create, seen before the applier could link it: sources that cannot tell Tandem's
    * writes see them at once. It joins that entity instead of duplicating it everywhere. So does one
-   * whose key's entity holds, as its record here, one this source reported deleted: the reconciler
+   * whose key's entity holds, as its record here, one this source reported deleted (before, or in
+   * this batch: a restart may read the delete again with the re-create it caused): the reconciler
    * publishes a re-create before it stores the state that expects it, so the create may be seen
    * first, and either way the entity has no live record here to keep the new one apart.
    */
@@ -184,6 +186,7 @@ export class ConnectorPipeline {
     identities: IdentityRepository,
     records: RecordToResolve[],
     resolved: Map<string, ResolvedIdentity>,
+    deletedNow: ReadonlySet<string>,
   ): Promise<Map<string, ResolvedIdentity>> {
     const { tenantId, entityType } = this.sync.config;
     const started = records.filter(({ recordId, matchKey }) => matchKey !== null && resolved.get(recordId)?.created === true);
@@ -199,8 +202,9 @@ export class ConnectorPipeline {
       const loaded = states.get(entityId);
       return [entityId, loaded && decodeStoredEntity(loaded.state).entity.systems[this.systemId]] as const;
     }));
-    const held = [...systems.values()].flatMap((system) => (system?.recordId ? [system.recordId] : []));
+    const held = [...systems.values()].flatMap((system) => (system?.recordId && !deletedNow.has(system.recordId) ? [system.recordId] : []));
     const deletedHere = held.length > 0 && source.recordsReportedDeleted ? await source.recordsReportedDeleted(held) : new Set<string>();
+    for (const recordId of deletedNow) deletedHere.add(recordId);
     const adopted = candidates.filter(({ recordId, entityId }) => {
       const system = systems.get(entityId);
       if (system === undefined) return false;
