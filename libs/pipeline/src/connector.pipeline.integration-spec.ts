@@ -216,6 +216,32 @@ describe('ConnectorPipeline', () => {
     expect(connector.stats.unlinkedDeletes).toBe(1);
     expect(await new IdentityRepository(client).linkedEntities(tenantId, 'contact', 'hubspot', ['h-7', 'h-8'])).toEqual(new Map());
   });
+  it('publishes the states a record first seen deleted passed through only when it is an entity\'s record', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
+    const entityId = randomUUID();
+    await client.query(`INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'zoe@example.com', $2)`, [tenantId, entityId]);
+    // Tandem made h-1 for the entity; a person made h-8 with the same email. Both were edited and
+    // archived before this connector read either.
+    await new IdentityRepository(client).relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId }]);
+    const sent: TopicRecords[] = [];
+    const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+    const lived = (recordId: string): RecordChange[] => [
+      { ...inserted(recordId, 'zoe@example.com'), sequence: '1' },
+      { sequence: '2', operation: 'update', recordId, before: { email: 'zoe@example.com', name: 'Ann' }, after: { email: 'zoe@example.com', name: 'Zoe' }, changedAt: new Date() },
+      { ...deleted(recordId), sequence: '3', before: { email: 'zoe@example.com', name: 'Zoe' } },
+    ];
+    await connector.pump(new ListSource([...lived('h-1'), ...lived('h-8')]), 10);
+
+    const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string; matchedByKey?: boolean } }));
+    expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, data.matchedByKey])).toEqual([
+      ['h-1', entityId, 'create', undefined],
+      ['h-1', entityId, 'update', undefined],
+      ['h-1', entityId, 'delete', undefined],
+      ['h-8', entityId, 'delete', true],
+    ]);
+    expect(connector.stats.unlinkedDeletes).toBe(2);
+  });
   it('gives the late edits of a record Tandem replaced to its entity, not to a new one', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const sync = contactsSync(tenantId, ['crm', 'customer']);

@@ -43,7 +43,7 @@ export interface ConnectorStats {
   published: number;
   unchanged: number;
   mappingErrors: number;
-  /** Deletes of records no entity was linked to, which had nothing to propagate. */
+  /** Deletes of records no entity was linked to, which had nothing to propagate, and the states such records passed through. */
   unlinkedDeletes: number;
 }
 
@@ -81,13 +81,15 @@ export class ConnectorPipeline {
       const after = change.after ? this.toCanonical(change.after, change, errors) : null;
       return { change, before, after, fields: changedFields(change.operation, before, after) };
     });
-    const relevant = mapped.filter((entry) => entry.change.operation === 'delete' || Object.keys(entry.fields).length > 0);
-    this.stats.unchanged += mapped.length - relevant.length;
+    const changed = mapped.filter((entry) => entry.change.operation === 'delete' || Object.keys(entry.fields).length > 0);
+    this.stats.unchanged += mapped.length - changed.length;
+    const relevant = await this.withoutStatesOfUnseenCopies(changed);
 
     const identity = await this.timings.time('identify', () => this.identify(source, relevant));
     // A deleted record no entity ever had, nor shares a key with (made and removed there before Tandem saw it), takes nothing with it.
+    // Neither do the states such a record passed through (counted with its delete).
     const linked = relevant.filter(({ change }) => identity.has(change.recordId));
-    this.stats.unlinkedDeletes += relevant.length - linked.length;
+    this.stats.unlinkedDeletes += changed.length - linked.length;
     const events: MessageDraft<'change'>[] = linked.map(({ change, fields }) => {
       const { entityId, matched } = identity.get(change.recordId)!;
       return {
@@ -150,6 +152,23 @@ export class ConnectorPipeline {
     for (const [recordId, entityId] of await this.matchUnlinkedDeletes(identities, unlinked)) resolved.set(recordId, { entityId, created: false, matched: true });
     const deletedNow = new Set(relevant.filter(({ change }) => change.operation === 'delete').map(({ change }) => change.recordId));
     return this.adoptTandemCreates(source, identities, records, resolved, deletedNow);
+  }
+
+  /**
+   * A record first seen already deleted comes with the states its notices announced before the
+   * delete. Linked to an entity (Tandem made it), those are edits made there before Tandem's delete
+   * or a person's landed. Linked to none, it is a copy of an entity the system made and removed
+   * before Tandem saw it: only its delete counts (see `matchUnlinkedDeletes`), and its states would
+   * start an entity of their own.
+   */
+  private async withoutStatesOfUnseenCopies<T extends { change: RecordChange }>(changes: T[]): Promise<T[]> {
+    const lastOperation = new Map(changes.map(({ change }) => [change.recordId, change.operation]));
+    const withStates = [...new Set(changes.filter(({ change }) => change.operation !== 'delete' && lastOperation.get(change.recordId) === 'delete').map(({ change }) => change.recordId))];
+    if (withStates.length === 0) return changes;
+    const { tenantId, entityType } = this.sync.config;
+    const standings = await new IdentityRepository(this.db).standings(tenantId, entityType, this.systemId, withStates);
+    const unseen = new Set(withStates.filter((recordId) => !standings.has(recordId)));
+    return changes.filter(({ change }) => change.operation === 'delete' || !unseen.has(change.recordId));
   }
 
   /**

@@ -230,6 +230,28 @@ describe('InboxChangeSource', () => {
     expect(await readAndAcknowledge()).toEqual([]);
   });
 
+  it('publishes the edits announced for a record deleted before it was ever reported, over what the source keeps of it', async () => {
+    // Tandem created 3 at 1000 (its notices name what it wrote); a person changed phone at 2000 and
+    // Tandem's delete archived it at 3000, all before the first fetch, which finds it archived.
+    const keeping = Object.assign(new FakeSourceRecords(), {
+      async fetchDeleted(recordIds: string[]): Promise<FetchedRecord[]> {
+        return recordIds.map((recordId) => ({ recordId, values: { phone: '2', name: 'Al' }, modifiedAtMs: 3_000 }));
+      },
+    });
+    const archiving = new InboxChangeSource({ db: client, tenantId: `t_${uniqueSuffix()}`, systemId: 'hubspot', fetcher: keeping, coalesceMs: 0 });
+    await archiving.enqueue([
+      { recordId: '3', kind: 'changed', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } },
+      { recordId: '3', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } },
+      { recordId: '3', kind: 'deleted', modifiedAtMs: 3_000, values: null },
+    ]);
+    const changes = await archiving.readBatch(100);
+    expect(changes.map((change) => [change.operation, change.sequence, change.after])).toEqual([
+      ['insert', '1000', { phone: '1', name: 'Al' }],
+      ['update', '2000', { phone: '2', name: 'Al' }],
+      ['delete', '3000', null],
+    ]);
+  });
+
   it('republishes what was read but not acknowledged, and loses nothing that arrived meanwhile', async () => {
     await source.enqueue([{ recordId: '5', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1' } }]);
     const unacknowledged = await source.readBatch(1_000);

@@ -209,9 +209,11 @@ function currentState(
 function announcedStates(previous: SourceRecord | undefined, notices: ReadonlyArray<SourceNotice>, current: SourceRecord): SourceRecord[] {
   const live = previous && !previous.deleted ? previous : null;
   // An edit made just before the record was deleted (by Tandem's own delete, say) is still an edit:
-  // the fetch finds nothing, but the notice's values are what the record held until then.
-  if (current.deleted && !live) return [];
-  const known = new Set(Object.keys(current.deleted ? live!.values : current.values));
+  // the fetch finds nothing, but the notice's values are what the record held until then, over what
+  // it held before: its last report, or for one never reported, what the source keeps of it.
+  const held = current.deleted ? (live?.values ?? current.values) : current.values;
+  if (Object.keys(held).length === 0) return [];
+  const known = new Set(Object.keys(held));
   const before = (time: number) => time < current.modifiedAtMs || (current.deleted && time === current.modifiedAtMs);
   const since = notices
     .filter((notice) => notice.kind === 'changed' && notice.values !== null && notice.modifiedAtMs !== null)

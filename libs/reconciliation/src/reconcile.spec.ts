@@ -834,6 +834,29 @@ describe('reconcile', () => {
     expect(restored!.state.deleted).toBeNull();
   });
 
+  it('weighs an edit made before Tandem\'s delete landed on a record first reported after it, created, edited and deleted', () => {
+    // The connector saw the record only once it was archived: it publishes the state Tandem's create
+    // left, the person's edit, and the archive, in that order.
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], synced(sync));
+    const [landed] = run(sync, [result(deleted!.commands[0]!, 'cust-1', '6')], deleted!.state);
+    const madeByTandem = { first_name: { after: 'Ann' }, last_name: { after: 'Lee' }, email: { after: 'ann@example.com' }, phone: { after: '111' } };
+    const [echo, edit, archive] = run(
+      sync,
+      [change('customer', 3, madeByTandem, 'create'), change('customer', 5, { phone: { before: '111', after: '555' } }), change('customer', 6, {}, 'delete')].map((message) => onRecord(message, 'cust-1')),
+      landed!.state,
+    );
+    expect(echo!.commands).toEqual([]);
+    expect(echo!.conflicts).toEqual([]);
+    expect(edit!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
+    expect(edit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']]).sort()).toEqual([
+      ['crm', null, '555'],
+      ['customer', null, '555'],
+    ]);
+    expect(archive!.state.deleted).toBeNull();
+    expect(archive!.commands).toEqual([]);
+  });
+
   it('keeps an edit a system made before Tandem\'s delete reached it when the delete\'s position is unknown', () => {
     // HubSpot reports no position for an archive; the edit and then the archive come from its connector.
     const sync = compile({ deleteVsUpdate: 'update_wins' });
