@@ -74,6 +74,38 @@ describe('the same HubSpot contact edited in the CRM and in HubSpot at once', ()
     await world.hubspot.flushWebhooks();
   });
 
+  it('latest_wins: a HubSpot edit whose webhooks never came is still weighed against the CRM edit Tandem wrote over it', async () => {
+    const id = await linkedContact('wes@example.com', '100');
+    const entityId = await entityOf(id);
+    // The connector has read the contact as Tandem created it.
+    await eventually(async () => {
+      const { rows } = await stack.db.query(`SELECT 1 FROM tandem_sync_log WHERE entity_id = $1 AND system_id = 'hubspot' AND action LIKE 'change.%'`, [entityId]);
+      expect(rows).not.toHaveLength(0);
+    });
+    // HubSpot gives up on the webhooks of a person's edit; only the safety-net poll can find it, and
+    // by then Tandem has written the CRM's later edit over it.
+    world.hubspot.setWebhookTarget(null);
+    try {
+      world.hubspot.updateContact(id, { phone: 'hubspot-unheard' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await world.crm.query(`UPDATE contacts SET phone = 'crm-later' WHERE email = 'wes@example.com'`);
+      await eventually(() => expect(hubspotPhone(id)).toBe('crm-later'));
+      const [conflict] = await eventually(async () => {
+        const found = await conflictsOnPhone('resolved', entityId);
+        expect(found).toHaveLength(1);
+        return found;
+      }, { timeoutMs: 30_000 });
+      expect(conflict!.outcome).toMatchObject({ winner: 'crm', value: 'crm-later' });
+      expect(conflict!.sides.map((side) => [side.system, side.value]).sort()).toEqual([
+        ['crm', 'crm-later'],
+        ['hubspot', 'hubspot-unheard'],
+      ]);
+      expect(await crmPhone('wes@example.com')).toBe('crm-later');
+    } finally {
+      world.hubspot.setWebhookTarget(`http://127.0.0.1:${stack.connectors.get('hubspot')!.port}/webhooks/hubspot`);
+    }
+  });
+
   it('manual: a pending conflict holds both values, and the decision reaches both sides', async () => {
     const config = crmHubSpotSync({ baseUrl: world.hubspot.url }, { fields: { phone: { strategy: 'manual' } } });
     await new SyncConfigRepository(stack.db, (raw) => SyncConfigSchema.parse(raw)).save(config);

@@ -5,6 +5,13 @@ export interface FetchedRecord {
   recordId: string;
   values: Record<string, unknown>;
   modifiedAtMs: number;
+  /** Writes the record went through, where the source keeps a history: the fields each one set. */
+  writes?: FetchedWrite[];
+}
+
+export interface FetchedWrite {
+  modifiedAtMs: number;
+  values: Record<string, unknown>;
 }
 
 /** Reads the current state of records from the source; a record it does not return is gone. */
@@ -15,6 +22,8 @@ export interface RecordFetcher {
    * for a record deleted before it was ever reported, it is the only way to know whose it was.
    */
   fetchDeleted?(recordIds: string[]): Promise<FetchedRecord[]>;
+  /** Fetched records carry the writes they went through (`writes`). */
+  readonly keepsHistory?: boolean;
 }
 
 export interface InboxChangeSourceOptions {
@@ -99,7 +108,7 @@ export class InboxChangeSource implements RecordChangeSource {
       for (const notice of notices) byRecord.set(notice.recordId, [...(byRecord.get(notice.recordId) ?? []), notice]);
       const previous = await this.records.load(tenantId, systemId, [...byRecord.keys()]);
       const { fetcher } = this.options;
-      const fetched = await this.fetchAll(toFetch, (recordIds) => fetcher.fetch(recordIds));
+      const fetched = await this.fetchAll([...toFetch, ...foundPastReport(byRecord, previous, fetcher)], (recordIds) => fetcher.fetch(recordIds));
       const neverReported = toFetch.filter((recordId) => !fetched.has(recordId) && !previous.has(recordId));
       const lastHeld = fetcher.fetchDeleted ? await this.fetchAll(neverReported, (recordIds) => fetcher.fetchDeleted!(recordIds)) : new Map<string, FetchedRecord>();
 
@@ -117,7 +126,10 @@ export class InboxChangeSource implements RecordChangeSource {
           // The record still holds what was last reported; only its position moves on.
           last = { ...last!, modifiedAtMs: Number(change.sequence) };
         }
-        for (const state of [...announcedStates(reported, recordNotices, current), current]) {
+        // The source's own history announces the writes in between as their notices would have.
+        const written = (fetched.get(recordId) ?? lastHeld.get(recordId))?.writes ?? [];
+        const announcing = [...recordNotices, ...written.map((write): SourceNotice => ({ recordId, kind: 'changed', ...write }))];
+        for (const state of [...announcedStates(reported, announcing, current), current]) {
           const change = changeBetween(last, state);
           if (!change) continue;
           recordChanges.push(change);
@@ -180,8 +192,24 @@ export class InboxChangeSource implements RecordChangeSource {
 }
 
 /**
- * The record as the source holds it now: fetched when a notice only announced it, else the newest
- * report. A gone record keeps what it last held when the source could still read that.
+ * Records only the safety net reports (a poll's full records), live and past their last report: the
+ * webhooks of the writes in between never came, or not yet. Where the source keeps a history, they
+ * are fetched for it, so those writes are published rather than skipped.
+ */
+function foundPastReport(byRecord: Map<string, SourceNotice[]>, previous: Map<string, SourceRecord>, fetcher: RecordFetcher): string[] {
+  if (!fetcher.keepsHistory) return [];
+  return [...byRecord].flatMap(([recordId, notices]) => {
+    const reported = previous.get(recordId);
+    const past =
+      reported && !reported.deleted && notices.every((notice) => notice.kind === 'record') && notices.some((notice) => (notice.modifiedAtMs ?? 0) > reported.modifiedAtMs);
+    return past ? [recordId] : [];
+  });
+}
+
+/**
+ * The record as the source holds it now: fetched when a notice only announced it (or for its
+ * history), else the newest report. A gone record keeps what it last held when the source could
+ * still read that.
  */
 function currentState(
   recordId: string,
@@ -189,9 +217,9 @@ function currentState(
   fetched: Map<string, FetchedRecord>,
   lastHeld: Map<string, FetchedRecord>,
 ): SourceRecord {
+  const record = fetched.get(recordId);
+  if (record) return { recordId, modifiedAtMs: record.modifiedAtMs, deleted: false, values: record.values, reportedMs: [] };
   if (notices.some((notice) => notice.kind !== 'record')) {
-    const record = fetched.get(recordId);
-    if (record) return { recordId, modifiedAtMs: record.modifiedAtMs, deleted: false, values: record.values, reportedMs: [] };
     const gone = lastHeld.get(recordId);
     const reportedAt = [...notices.map((notice) => notice.modifiedAtMs), gone?.modifiedAtMs ?? null].filter((time): time is number => time !== null);
     return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: gone?.values ?? {}, reportedMs: [] };

@@ -8,6 +8,7 @@ export interface ContactBody {
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
+  propertiesWithHistory?: Record<string, Array<{ value: string | null; timestamp: string; sourceType: string }>>;
   new?: boolean;
 }
 

@@ -53,6 +53,24 @@ describe('HubSpot simulator: batch endpoints', () => {
     });
   });
 
+  it('reads each property\'s history, newest first and naming who wrote it, for at most 50 inputs', async () => {
+    const ann = simulator.createContact({ email: 'ann@example.com', phone: '1' });
+    await api('POST', `${BATCH}/update`, { inputs: [{ id: ann.id, properties: { phone: '2' } }] });
+    const edited = simulator.updateContact(ann.id, { phone: '3', firstname: 'Ann' });
+    const response = await api<BatchBody>('POST', `${BATCH}/read`, { inputs: [{ id: ann.id }], properties: ['phone'], propertiesWithHistory: ['phone', 'company'] });
+    expect(response.status).toBe(200);
+    const [read] = response.body.results;
+    expect(read!.properties['phone']).toBe('3');
+    // A property never written has no history.
+    expect(Object.keys(read!.propertiesWithHistory!)).toEqual(['phone']);
+    expect(read!.propertiesWithHistory!['phone']!.map((version) => [version.value, version.sourceType])).toEqual([['3', 'CRM_UI'], ['2', 'INTEGRATION'], ['1', 'CRM_UI']]);
+    expect(read!.propertiesWithHistory!['phone']![0]!.timestamp).toBe(edited.updatedAt);
+
+    const tooMany = await api<ErrorBody>('POST', `${BATCH}/read`, { inputs: Array.from({ length: 51 }, () => ({ id: ann.id })), propertiesWithHistory: ['phone'] });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toMatch(/propertiesWithHistory is 50/);
+  });
+
   it('reads archived contacts only with archived=true; all inputs unknown is a 404', async () => {
     const ann = simulator.createContact({ email: 'ann@example.com' });
     simulator.archiveContact(ann.id);

@@ -6,10 +6,22 @@ import {
 } from './contact-properties.util';
 import type { ChangeSource } from './sim-contact.interface';
 
+/** One value a property held, from the write that set it. */
+export interface PropertyVersion {
+  readonly value: string | null;
+  readonly timestampMs: number;
+  readonly source: ChangeSource;
+}
+
+/** HubSpot keeps a limited history per property; older versions fall off. */
+const VERSIONS_KEPT = 20;
+
 export interface StoredContact {
   readonly id: string;
   /** Every property the contact has, including hs_object_id, createdate and lastmodifieddate. */
   readonly properties: ContactProperties;
+  /** Each written property's values, newest first (what `propertiesWithHistory` reads). */
+  readonly history: Readonly<Record<string, readonly PropertyVersion[]>>;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly archived: boolean;
@@ -35,7 +47,7 @@ export type WriteFailure =
 
 export type WriteResult = { ok: true; contact: StoredContact } | { ok: false; failure: WriteFailure };
 
-type MutableContact = { -readonly [K in keyof StoredContact]: StoredContact[K] };
+type MutableContact = { -readonly [K in keyof StoredContact]: StoredContact[K] } & { history: Record<string, PropertyVersion[]> };
 
 /**
  * The account's contacts, in memory. Every change is reported to the listener with a copy of the contact,
@@ -79,11 +91,13 @@ export class ContactStore {
     const contact: MutableContact = {
       id,
       properties: { ...validation.properties, hs_object_id: id, createdate: iso, lastmodifieddate: iso },
+      history: {},
       createdAtMs: now,
       updatedAtMs: now,
       archived: false,
       archivedAtMs: null,
     };
+    recordVersions(contact, Object.entries(validation.properties).map(([name, value]) => ({ name, value })), now, source);
     this.contacts.set(id, contact);
     this.claimEmail(contact);
     this.onChange({ type: 'creation', contact: copy(contact), source });
@@ -97,7 +111,7 @@ export class ContactStore {
   restoreSaved(contacts: readonly StoredContact[]): boolean {
     if (contacts.some((contact) => this.contacts.has(contact.id))) return false;
     for (const saved of contacts) {
-      const contact: MutableContact = { ...saved, properties: { ...saved.properties } };
+      const contact: MutableContact = { ...saved, properties: { ...saved.properties }, history: copyHistory(saved.history) };
       this.contacts.set(contact.id, contact);
       if (!contact.archived) this.claimEmail(contact);
       this.nextId = Math.max(this.nextId, Number(contact.id) + 1);
@@ -120,7 +134,7 @@ export class ContactStore {
     this.releaseEmail(contact);
     for (const { name, value } of changes) contact.properties[name] = value;
     this.claimEmail(contact);
-    this.touch(contact);
+    recordVersions(contact, changes, this.touch(contact), source);
     this.onChange({ type: 'propertyChange', contact: copy(contact), source, changes });
     return { ok: true, contact };
   }
@@ -163,13 +177,15 @@ export class ContactStore {
     this.releaseEmail(merged);
     merged.archived = true;
     merged.archivedAtMs = this.touch(merged);
+    const taken: Array<{ name: string; value: string | null }> = [];
     for (const [name, value] of Object.entries(merged.properties)) {
       if (this.catalog.isWritable(name) && (primary.properties[name] ?? null) === null && value !== null) {
         primary.properties[name] = value;
+        taken.push({ name, value });
       }
     }
     this.claimEmail(primary);
-    this.touch(primary);
+    recordVersions(primary, taken, this.touch(primary), source);
     this.onChange({ type: 'merge', contact: copy(primary), merged: copy(merged), source });
     return { ok: true, contact: primary };
   }
@@ -202,6 +218,16 @@ export class ContactStore {
   }
 }
 
+function recordVersions(contact: MutableContact, changes: ReadonlyArray<{ name: string; value: string | null }>, timestampMs: number, source: ChangeSource): void {
+  for (const { name, value } of changes) {
+    contact.history[name] = [{ value, timestampMs, source }, ...(contact.history[name] ?? [])].slice(0, VERSIONS_KEPT);
+  }
+}
+
+function copyHistory(history: StoredContact['history']): Record<string, PropertyVersion[]> {
+  return Object.fromEntries(Object.entries(history).map(([name, versions]) => [name, [...versions]]));
+}
+
 function copy(contact: MutableContact): StoredContact {
-  return { ...contact, properties: { ...contact.properties } };
+  return { ...contact, properties: { ...contact.properties }, history: copyHistory(contact.history) };
 }

@@ -50,7 +50,8 @@ export class ContactsApi {
     const archived = request.query.get('archived') === 'true';
     const contact = archived ? this.archivedContact(id) : findByIdProperty(this.context.store, id, idProperty);
     if (!contact) return notFoundAnswer(id);
-    return { status: 200, body: renderContact(contact, this.context.catalog, requestedProperties(request.query)) };
+    const withHistory = requestedProperties(request.query, 'propertiesWithHistory') ?? [];
+    return { status: 200, body: renderContact(contact, this.context.catalog, requestedProperties(request.query), withHistory) };
   }
 
   create(request: ApiRequest): ApiAnswer {

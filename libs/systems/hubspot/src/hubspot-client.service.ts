@@ -21,6 +21,8 @@ import { hubSpotLimits, type HubSpotLimits, type HubSpotSettings } from './hubsp
 const CONTACTS_PATH = '/crm/v3/objects/contacts';
 /** HubSpot's limit on inputs per batch call. */
 export const BATCH_LIMIT = 100;
+/** Inputs per batch read that asks for property history; whether HubSpot allows more is not certain. */
+const HISTORY_BATCH_LIMIT = 50;
 const LIST_PAGE_LIMIT = 100;
 const DEFAULT_RATE_LIMIT_MARGIN_MS = 500;
 
@@ -174,14 +176,17 @@ export class HubSpotClient {
     });
   }
 
-  /** Reads contacts by id (or by `idProperty`, e.g. email), 100 per call; unknown ones are listed in `missing`. */
+  /**
+   * Reads contacts by id (or by `idProperty`, e.g. email), 100 per call, or 50 with the history of
+   * `propertiesWithHistory` (HubSpot reads fewer objects per request then); unknown ones are listed in `missing`.
+   */
   async batchRead(
     ids: readonly string[],
     properties: readonly string[],
-    { archived = false, idProperty }: { archived?: boolean; idProperty?: string } = {},
+    { archived = false, idProperty, propertiesWithHistory = [] }: { archived?: boolean; idProperty?: string; propertiesWithHistory?: readonly string[] } = {},
   ): Promise<BatchReadResult> {
     const results: HubSpotContact[] = [];
-    for (const chunk of chunks(ids, BATCH_LIMIT)) {
+    for (const chunk of chunks(ids, propertiesWithHistory.length > 0 ? HISTORY_BATCH_LIMIT : BATCH_LIMIT)) {
       const response = await this.request({
         method: 'POST',
         path: `${CONTACTS_PATH}/batch/read`,
@@ -190,6 +195,7 @@ export class HubSpotClient {
           inputs: chunk.map((id) => ({ id })),
           properties: idProperty && !properties.includes(idProperty) ? [...properties, idProperty] : properties,
           ...(idProperty ? { idProperty } : {}),
+          ...(propertiesWithHistory.length > 0 ? { propertiesWithHistory } : {}),
         },
         schema: BatchResponseSchema,
         // All of them unknown may come back as a 404 rather than a 207.

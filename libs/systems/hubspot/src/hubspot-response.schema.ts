@@ -11,6 +11,8 @@ export const HubSpotContactSchema = z.object({
   updatedAt: z.string().optional(),
   archived: z.boolean().optional(),
   archivedAt: z.string().optional(),
+  /** Only when asked for: each property's past values, newest first. */
+  propertiesWithHistory: z.record(z.string(), z.array(z.object({ value: z.string().nullable(), timestamp: z.string() }))).optional(),
   /** Only in batch upsert results: whether the contact was created. */
   new: z.boolean().optional(),
 });

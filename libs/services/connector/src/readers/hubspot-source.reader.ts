@@ -1,5 +1,5 @@
 import { contactModifiedAtMs, listAllContacts, listArchivedContacts, pollModifiedContacts, ContactSearchCursorSchema, type HubSpotClient, type HubSpotContact, type HubSpotSettings, type ContactSearchCursor } from '@tandem/hubspot-system';
-import { InboxChangeSource, type FetchedRecord } from '@tandem/pipeline';
+import { InboxChangeSource, type FetchedRecord, type FetchedWrite } from '@tandem/pipeline';
 import { CheckpointRepository, SourceRecordRepository, type SourceNotice, type SqlClient } from '@tandem/state';
 import type { Logger } from 'pino';
 import { sleep } from '../sleep.util';
@@ -58,12 +58,15 @@ export class HubSpotSourceReader implements SourceReader {
       db,
       tenantId,
       systemId,
+      // Each read takes the mapped properties' history: the writes whose webhooks never came are in it.
       fetcher: {
-        fetch: async (recordIds) => (await client.batchRead(recordIds, this.readProperties)).results.flatMap((contact) => fetched(contact, options.properties)),
+        keepsHistory: true,
+        fetch: async (recordIds) =>
+          (await client.batchRead(recordIds, this.readProperties, { propertiesWithHistory: options.properties })).results.flatMap((contact) => fetched(contact, options.properties)),
         fetchDeleted: async (recordIds) =>
-          (await client.batchRead(recordIds, this.readProperties, { archived: true })).results.flatMap((contact) => {
+          (await client.batchRead(recordIds, this.readProperties, { archived: true, propertiesWithHistory: options.properties })).results.flatMap((contact) => {
             const archivedAt = archivedAtMs(contact);
-            return archivedAt === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, options.properties), modifiedAtMs: archivedAt }];
+            return archivedAt === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, options.properties), modifiedAtMs: archivedAt, writes: writesOf(contact) }];
           }),
       },
     });
@@ -171,7 +174,20 @@ function pickMapped(contact: HubSpotContact, properties: readonly string[]): Rec
 
 function fetched(contact: HubSpotContact, properties: readonly string[]): FetchedRecord[] {
   const modifiedAtMs = contactModifiedAtMs(contact);
-  return modifiedAtMs === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, properties), modifiedAtMs }];
+  return modifiedAtMs === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, properties), modifiedAtMs, writes: writesOf(contact) }];
+}
+
+/** The contact's property history as writes: the properties each one set, at its time. */
+function writesOf(contact: HubSpotContact): FetchedWrite[] {
+  const byTime = new Map<number, Record<string, string | null>>();
+  for (const [property, versions] of Object.entries(contact.propertiesWithHistory ?? {})) {
+    for (const { value, timestamp } of versions) {
+      const atMs = Date.parse(timestamp);
+      if (Number.isNaN(atMs)) continue;
+      byTime.set(atMs, { ...byTime.get(atMs), [property]: value });
+    }
+  }
+  return [...byTime].map(([modifiedAtMs, values]) => ({ modifiedAtMs, values }));
 }
 
 function recordNotice(contact: HubSpotContact, properties: readonly string[]): SourceNotice[] {
