@@ -15,7 +15,7 @@ class FakeSourceRecords implements RecordFetcher {
     this.calls.push(recordIds);
     return recordIds.flatMap((id) => {
       const record = this.records.get(id);
-      return record ? [record] : [];
+      return record ? [{ recordId: record.recordId, values: record.values, modifiedAtMs: record.modifiedAtMs }] : [];
     });
   }
 }
@@ -254,7 +254,13 @@ describe('InboxChangeSource', () => {
 
   it('publishes the writes a source\'s history shows between two reports, for webhooks that never came', async () => {
     // The source keeps each field's history; a person's phone edit at 2000 was never announced.
-    const history = Object.assign(new FakeSourceRecords(), { keepsHistory: true });
+    const history = Object.assign(new FakeSourceRecords(), {
+      historyCalls: [] as string[][],
+      async fetchWithHistory(recordIds: string[]): Promise<FetchedRecord[]> {
+        this.historyCalls.push(recordIds);
+        return recordIds.flatMap((id) => history.records.get(id) ?? []);
+      },
+    });
     const remembering = new InboxChangeSource({ db: client, tenantId: `t_${uniqueSuffix()}`, systemId: 'hubspot', fetcher: history, coalesceMs: 0 });
     await remembering.enqueue([{ recordId: '2', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
     await remembering.acknowledge(await remembering.readBatch(100));
@@ -264,21 +270,28 @@ describe('InboxChangeSource', () => {
     // Only the safety-net poll saw the record since, at Tandem's write at 3000: it is fetched for its history.
     await remembering.enqueue([{ recordId: '2', kind: 'record', modifiedAtMs: 3_000, values: { phone: '3', name: 'Al' } }]);
     const polled = await remembering.readBatch(100);
-    expect(history.calls).toEqual([['2']]);
+    expect(history.historyCalls).toEqual([['2']]);
     expect(polled.map((change) => [change.sequence, change.after])).toEqual([
       ['2000', { phone: '2', name: 'Al' }],
       ['3000', { phone: '3', name: 'Al' }],
     ]);
     await remembering.acknowledge(polled);
 
-    // A webhook fetch takes the history too: another edit at 4000 whose webhook was given up, then one at 5000 announced.
+    // A webhook's fetch of a reported record takes the history too: an edit at 4000 whose webhook
+    // was given up, then one at 5000 announced. A record seen for the first time is read without.
     writes.push({ modifiedAtMs: 4_000, values: { phone: '4' } }, { modifiedAtMs: 5_000, values: { phone: '5' } });
     history.records.set('2', { recordId: '2', values: { phone: '5', name: 'Al' }, modifiedAtMs: 5_000, writes });
-    await remembering.enqueue([{ recordId: '2', kind: 'changed', modifiedAtMs: 5_000, values: null }]);
-    expect((await remembering.readBatch(100)).map((change) => [change.sequence, change.after?.['phone']])).toEqual([
-      ['4000', '4'],
-      ['5000', '5'],
+    history.put('3', { phone: '9', name: 'Bo' }, 4_500);
+    await remembering.enqueue([
+      { recordId: '2', kind: 'changed', modifiedAtMs: 5_000, values: null },
+      { recordId: '3', kind: 'changed', modifiedAtMs: 4_500, values: null },
     ]);
+    expect((await remembering.readBatch(100)).map((change) => [change.recordId, change.sequence, change.after?.['phone']])).toEqual([
+      ['2', '4000', '4'],
+      ['2', '5000', '5'],
+      ['3', '4500', '9'],
+    ]);
+    expect([history.historyCalls.at(-1), history.calls]).toEqual([['2'], [['3']]]);
   });
 
   it('republishes what was read but not acknowledged, and loses nothing that arrived meanwhile', async () => {

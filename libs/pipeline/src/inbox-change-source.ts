@@ -18,12 +18,16 @@ export interface FetchedWrite {
 export interface RecordFetcher {
   fetch(recordIds: string[]): Promise<FetchedRecord[]>;
   /**
+   * The same, with the writes each record went through (`writes`), where the source keeps a history.
+   * It costs more, so it is used for records already reported: the writes since their report whose
+   * notices never came are in it.
+   */
+  fetchWithHistory?(recordIds: string[]): Promise<FetchedRecord[]>;
+  /**
    * What gone records last held, where the source keeps them readable (HubSpot's archived contacts):
    * for a record deleted before it was ever reported, it is the only way to know whose it was.
    */
   fetchDeleted?(recordIds: string[]): Promise<FetchedRecord[]>;
-  /** Fetched records carry the writes they went through (`writes`). */
-  readonly keepsHistory?: boolean;
 }
 
 export interface InboxChangeSourceOptions {
@@ -108,7 +112,7 @@ export class InboxChangeSource implements RecordChangeSource {
       for (const notice of notices) byRecord.set(notice.recordId, [...(byRecord.get(notice.recordId) ?? []), notice]);
       const previous = await this.records.load(tenantId, systemId, [...byRecord.keys()]);
       const { fetcher } = this.options;
-      const fetched = await this.fetchAll([...toFetch, ...foundPastReport(byRecord, previous, fetcher)], (recordIds) => fetcher.fetch(recordIds));
+      const fetched = await this.fetchCurrent([...toFetch, ...foundPastReport(byRecord, previous, fetcher)], previous);
       const neverReported = toFetch.filter((recordId) => !fetched.has(recordId) && !previous.has(recordId));
       const lastHeld = fetcher.fetchDeleted ? await this.fetchAll(neverReported, (recordIds) => fetcher.fetchDeleted!(recordIds)) : new Map<string, FetchedRecord>();
 
@@ -127,7 +131,7 @@ export class InboxChangeSource implements RecordChangeSource {
           last = { ...last!, modifiedAtMs: Number(change.sequence) };
         }
         // The source's own history announces the writes in between as their notices would have.
-        const written = (fetched.get(recordId) ?? lastHeld.get(recordId))?.writes ?? [];
+        const written = fetched.get(recordId)?.writes ?? [];
         const announcing = [...recordNotices, ...written.map((write): SourceNotice => ({ recordId, kind: 'changed', ...write }))];
         for (const state of [...announcedStates(reported, announcing, current), current]) {
           const change = changeBetween(last, state);
@@ -149,6 +153,15 @@ export class InboxChangeSource implements RecordChangeSource {
       await this.inbox.remove(tenantId, systemId, dropped);
       if (changes.length > 0) return changes;
     }
+  }
+
+  /** Records already reported live are read with their history, where the source keeps one. */
+  private async fetchCurrent(recordIds: string[], previous: Map<string, SourceRecord>): Promise<Map<string, FetchedRecord>> {
+    const { fetcher } = this.options;
+    if (!fetcher.fetchWithHistory) return this.fetchAll(recordIds, (ids) => fetcher.fetch(ids));
+    const reported = recordIds.filter((recordId) => previous.get(recordId)?.deleted === false);
+    const firstSeen = recordIds.filter((recordId) => previous.get(recordId)?.deleted !== false);
+    return new Map([...(await this.fetchAll(firstSeen, (ids) => fetcher.fetch(ids))), ...(await this.fetchAll(reported, (ids) => fetcher.fetchWithHistory!(ids)))]);
   }
 
   private async fetchAll(recordIds: string[], read: (recordIds: string[]) => Promise<FetchedRecord[]>): Promise<Map<string, FetchedRecord>> {
@@ -197,7 +210,7 @@ export class InboxChangeSource implements RecordChangeSource {
  * are fetched for it, so those writes are published rather than skipped.
  */
 function foundPastReport(byRecord: Map<string, SourceNotice[]>, previous: Map<string, SourceRecord>, fetcher: RecordFetcher): string[] {
-  if (!fetcher.keepsHistory) return [];
+  if (!fetcher.fetchWithHistory) return [];
   return [...byRecord].flatMap(([recordId, notices]) => {
     const reported = previous.get(recordId);
     const past =

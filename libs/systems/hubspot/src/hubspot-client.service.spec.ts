@@ -145,6 +145,16 @@ describe('HubSpotClient', () => {
     expect(result.missing).not.toContain('1');
   });
 
+  it('reads with property history in chunks of 50 and keeps the history it is given', async () => {
+    const ids = Array.from({ length: 120 }, (_, index) => String(index + 1));
+    const history = { phone: [{ value: '2', timestamp: '2024-01-02T00:00:00.000Z', sourceType: 'CRM_UI' }, { value: '1', timestamp: '2024-01-01T00:00:00.000Z', sourceType: 'INTEGRATION' }] };
+    const { hubspot, calls } = client([{ status: 200, body: { status: 'COMPLETE', results: [{ ...contact('1'), propertiesWithHistory: history }] } }]);
+    const result = await hubspot.batchRead(ids, ['email'], { propertiesWithHistory: ['phone'] });
+    expect(calls.map((call) => (call.body as { inputs: unknown[] }).inputs.length)).toEqual([50, 50, 20]);
+    expect((calls[0]!.body as { propertiesWithHistory: string[] }).propertiesWithHistory).toEqual(['phone']);
+    expect(result.results[0]!.propertiesWithHistory?.['phone']?.map((version) => version.value)).toEqual(['2', '1']);
+  });
+
   it('upserts by email', async () => {
     const { hubspot, calls } = client([{ status: 200, body: { status: 'COMPLETE', results: [{ ...contact('5'), new: true }] } }]);
     const result = await hubspot.batchUpsert([{ email: 'a@x.com', properties: { email: 'a@x.com', phone: null } }]);

@@ -58,15 +58,14 @@ export class HubSpotSourceReader implements SourceReader {
       db,
       tenantId,
       systemId,
-      // Each read takes the mapped properties' history: the writes whose webhooks never came are in it.
       fetcher: {
-        keepsHistory: true,
-        fetch: async (recordIds) =>
+        fetch: async (recordIds) => (await client.batchRead(recordIds, this.readProperties)).results.flatMap((contact) => fetched(contact, options.properties)),
+        fetchWithHistory: async (recordIds) =>
           (await client.batchRead(recordIds, this.readProperties, { propertiesWithHistory: options.properties })).results.flatMap((contact) => fetched(contact, options.properties)),
         fetchDeleted: async (recordIds) =>
-          (await client.batchRead(recordIds, this.readProperties, { archived: true, propertiesWithHistory: options.properties })).results.flatMap((contact) => {
+          (await client.batchRead(recordIds, this.readProperties, { archived: true })).results.flatMap((contact) => {
             const archivedAt = archivedAtMs(contact);
-            return archivedAt === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, options.properties), modifiedAtMs: archivedAt, writes: writesOf(contact) }];
+            return archivedAt === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, options.properties), modifiedAtMs: archivedAt }];
           }),
       },
     });
@@ -174,13 +173,15 @@ function pickMapped(contact: HubSpotContact, properties: readonly string[]): Rec
 
 function fetched(contact: HubSpotContact, properties: readonly string[]): FetchedRecord[] {
   const modifiedAtMs = contactModifiedAtMs(contact);
-  return modifiedAtMs === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, properties), modifiedAtMs, writes: writesOf(contact) }];
+  if (modifiedAtMs === null) return [];
+  const writes = contact.propertiesWithHistory ? { writes: writesOf(contact.propertiesWithHistory) } : {};
+  return [{ recordId: contact.id, values: pickMapped(contact, properties), modifiedAtMs, ...writes }];
 }
 
 /** The contact's property history as writes: the properties each one set, at its time. */
-function writesOf(contact: HubSpotContact): FetchedWrite[] {
+function writesOf(history: NonNullable<HubSpotContact['propertiesWithHistory']>): FetchedWrite[] {
   const byTime = new Map<number, Record<string, string | null>>();
-  for (const [property, versions] of Object.entries(contact.propertiesWithHistory ?? {})) {
+  for (const [property, versions] of Object.entries(history)) {
     for (const { value, timestamp } of versions) {
       const atMs = Date.parse(timestamp);
       if (Number.isNaN(atMs)) continue;
