@@ -5,10 +5,12 @@ import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/tes
 import { randomUUID } from 'node:crypto';
 import { ApplierPipeline, type ApplierPipelineOptions, type ApplyInput, type ApplyOutcome, type ApplyTarget, type CreateMatch } from './applier.pipeline';
 
-/** A target that creates records `r-<n>` and remembers what it was asked. */
+/** A target that creates records `r-<n>` and remembers what it was asked; each batch lands at `landsAt`. */
 class RecordingTarget implements ApplyTarget {
   readonly inputs: ApplyInput[] = [];
   private created = 0;
+
+  constructor(private readonly landsAt: string | null = null) {}
 
   async apply(commands: ApplyInput[]): Promise<ApplyOutcome[]> {
     this.inputs.push(...commands);
@@ -18,7 +20,7 @@ class RecordingTarget implements ApplyTarget {
       outcome: 'applied',
       fields: command.fields,
       error: null,
-      position: null,
+      position: this.landsAt,
     }));
   }
 }
@@ -134,6 +136,30 @@ describe('ApplierPipeline', () => {
       [1, 'stale'],
       [2, 'stale'],
       [3, 'applied'],
+    ]);
+  });
+
+  it('gives stale answers the position where the write that carried them landed, when the first answers were lost', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const entityId = randomUUID();
+    const update = (version: number): MessageOf<'apply.command'> => {
+      const command = createCommand(tenantId, entityId);
+      return { ...command, eventId: `cmd-${version}`, data: { ...command.data, recordId: 'r-9', version, fields: { first_name: `v${version}` } } };
+    };
+    const remove = { ...update(3), eventId: 'cmd-delete', data: { ...update(3).data, operation: 'delete' as const, fields: {} } };
+    const guarded = pipeline(new RecordingTarget('1796411850426'), { guardVersions: true });
+
+    await guarded.handle(batchOf([update(1), update(2), remove]));
+    sent.length = 0;
+    // Written at 1796411850426 and lost with a crash: the system will report that state as if it were
+    // its own edit unless the reconciler learns where Tandem's write landed. A delete names no position.
+    await guarded.handle(batchOf([update(1), update(2), remove]));
+
+    const results = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.result'>));
+    expect(results.map((result) => [result.data.version, result.data.outcome, result.data.position])).toEqual([
+      [1, 'stale', '1796411850426'],
+      [2, 'stale', '1796411850426'],
+      [3, 'stale', null],
     ]);
   });
 

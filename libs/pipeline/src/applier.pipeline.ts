@@ -177,9 +177,12 @@ export class ApplierPipeline {
         const written = newest.get(command.data.entityId.toLowerCase());
         if (!written || command.data.version > written.version) continue;
         // A delete names the record it removed; a write, the record the newest write went to (a
-        // create's own result, lost with a crash, named the record it made).
-        const recordId = command.data.operation === 'delete' ? command.data.recordId : (written.recordId ?? command.data.recordId);
-        stale.set(command.eventId, { commandId: command.eventId, recordId, outcome: 'stale', fields: {}, error: null, position: null });
+        // create's own result, lost with a crash, named the record it made) and where that write
+        // landed: it carried this command's values, merged with the later ones of its batch, so the
+        // system's report of that state is Tandem's.
+        const deletes = command.data.operation === 'delete';
+        const recordId = deletes ? command.data.recordId : (written.recordId ?? command.data.recordId);
+        stale.set(command.eventId, { commandId: command.eventId, recordId, outcome: 'stale', fields: {}, error: null, position: deletes ? null : written.position });
       }
     }
     return stale;
@@ -190,7 +193,7 @@ export class ApplierPipeline {
     const entries = commands.flatMap((command, index) => {
       const outcome = outcomes[index];
       if (outcome?.outcome !== 'applied') return [];
-      return [{ tenantId: command.tenantId, entityId: command.data.entityId, version: command.data.version, recordId: outcome.recordId }];
+      return [{ tenantId: command.tenantId, entityId: command.data.entityId, version: command.data.version, recordId: outcome.recordId, position: outcome.position }];
     });
     await new AppliedVersionRepository(this.db).record(this.systemId, entries);
   }

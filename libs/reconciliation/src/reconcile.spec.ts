@@ -810,6 +810,24 @@ describe('reconcile', () => {
     expect(next!.conflicts).toEqual([]);
   });
 
+  it('takes the state writes answered as stale left where their write landed for Tandem\'s, not for the system\'s edit', () => {
+    // Two CRM edits went to the customer in one write, which landed at 6; its answers were lost with
+    // a crash, and the redelivered commands came back stale, naming where that write landed.
+    const sync = compile();
+    const [phoneEdit, nameEdit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } }), change('crm', 3, { last_name: { before: 'Lee', after: 'Li' } })], synced(sync));
+    const stale = (outcome: typeof phoneEdit) => {
+      const answer = result(outcome!.commands[0]!, 'cust-1', '6');
+      return { ...answer, data: { ...answer.data, outcome: 'stale' as const } };
+    };
+    const [, confirmed] = run(sync, [stale(phoneEdit), stale(nameEdit)], nameEdit!.state);
+    // Meanwhile a person changed the phone in the CRM again; the customer's report of the write at 6 is Tandem's state.
+    const [later] = run(sync, [change('crm', 4, { phone: { before: '222', after: '333' } })], confirmed!.state);
+    const [report] = run(sync, [onRecord(change('customer', 6, { phone: { before: '111', after: '222' }, last_name: { before: 'Lee', after: 'Li' } }), 'cust-1')], later!.state);
+    expect(report!.conflicts).toEqual([]);
+    expect(report!.state.fields['phone']?.value).toBe('333');
+    expect(report!.state.fields['last_name']?.value).toBe('Li');
+  });
+
   it('records an update made before Tandem\'s delete landed as a delete-versus-update conflict, and re-creates its record', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const state = synced(sync);

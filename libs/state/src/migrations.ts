@@ -177,6 +177,12 @@ const appliedVersionRecords = `
 ALTER TABLE tandem_applied_versions ADD COLUMN record_id text;
 `;
 
+const appliedVersionPositions = `
+-- Where the newest write landed in the system's change order: the commands a redelivered batch
+-- answers as stale were carried by that write, and the system's report of it is Tandem's own.
+ALTER TABLE tandem_applied_versions ADD COLUMN position text;
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -184,4 +190,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '004_source_record_reports', sql: sourceRecordReports },
   { id: '005_replaced_links', sql: replacedLinks },
   { id: '006_applied_version_records', sql: appliedVersionRecords },
+  { id: '007_applied_version_positions', sql: appliedVersionPositions },
 ];
