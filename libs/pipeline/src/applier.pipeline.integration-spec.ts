@@ -39,6 +39,12 @@ function createCommand(tenantId: string, entityId: string, email = 'x@example.co
   };
 }
 
+/** Version `version` of an entity's record r-9, setting its first name to `v<version>`. */
+function updateCommand(tenantId: string, entityId: string, version: number): MessageOf<'apply.command'> {
+  const command = createCommand(tenantId, entityId);
+  return { ...command, eventId: `cmd-${version}`, data: { ...command.data, recordId: 'r-9', version, fields: { first_name: `v${version}` } } };
+}
+
 describe('ApplierPipeline', () => {
   let db: TempDatabase;
   let client: PgSqlClient;
@@ -116,10 +122,7 @@ describe('ApplierPipeline', () => {
   it('answers a command no newer than what it wrote to a target without versions of its own as stale', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const entityId = randomUUID();
-    const update = (version: number): MessageOf<'apply.command'> => {
-      const command = createCommand(tenantId, entityId);
-      return { ...command, eventId: `cmd-${version}`, data: { ...command.data, recordId: 'r-9', version, fields: { first_name: `v${version}` } } };
-    };
+    const update = (version: number) => updateCommand(tenantId, entityId, version);
     const target = new RecordingTarget();
     const guarded = pipeline(target, { guardVersions: true });
     sent.length = 0;
@@ -142,10 +145,7 @@ describe('ApplierPipeline', () => {
   it('gives stale answers the position where the write that carried them landed, when the first answers were lost', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const entityId = randomUUID();
-    const update = (version: number): MessageOf<'apply.command'> => {
-      const command = createCommand(tenantId, entityId);
-      return { ...command, eventId: `cmd-${version}`, data: { ...command.data, recordId: 'r-9', version, fields: { first_name: `v${version}` } } };
-    };
+    const update = (version: number) => updateCommand(tenantId, entityId, version);
     const remove = { ...update(3), eventId: 'cmd-delete', data: { ...update(3).data, operation: 'delete' as const, fields: {} } };
     const guarded = pipeline(new RecordingTarget('1796411850426'), { guardVersions: true });
 

@@ -144,6 +144,15 @@ function recreatedAfterMissing(sync: CompiledSync): EntityState {
   return run(sync, [result(next!.commands[0]!, 'cust-2')], next!.state)[0]!.state;
 }
 
+/** The customer's phone edit won against a delete: the record is made anew in both systems with it. */
+function expectRestoredByCustomerPhone(outcome: ReturnType<typeof reconcile> | undefined, phone: string) {
+  expect(outcome!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
+  expect(outcome!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']]).sort()).toEqual([
+    ['crm', null, phone],
+    ['customer', null, phone],
+  ]);
+}
+
 describe('reconcile', () => {
   it('maps a new CRM contact to a create command for the other system', () => {
     const [outcome] = run(compile(), [created()]);
@@ -866,11 +875,7 @@ describe('reconcile', () => {
     );
     expect(echo!.commands).toEqual([]);
     expect(echo!.conflicts).toEqual([]);
-    expect(edit!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
-    expect(edit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']]).sort()).toEqual([
-      ['crm', null, '555'],
-      ['customer', null, '555'],
-    ]);
+    expectRestoredByCustomerPhone(edit, '555');
     expect(archive!.state.deleted).toBeNull();
     expect(archive!.commands).toEqual([]);
   });
@@ -883,11 +888,7 @@ describe('reconcile', () => {
     const [archived] = run(sync, [result(deleted!.commands[0]!, 'cust-1', null)], deleted!.state);
     const archive = onRecord(change('customer', 6, {}, 'delete'), 'cust-1');
     const [edit, archiveEcho] = run(sync, [onRecord(change('customer', 5, { phone: { before: '111', after: '555' } }), 'cust-1'), archive], archived!.state);
-    expect(edit!.conflicts.map((c) => [c.data.kind, c.data.outcome?.winner])).toEqual([['delete_update', 'customer']]);
-    expect(edit!.commands.map((c) => [c.data.target, c.data.recordId, c.data.fields['phone']]).sort()).toEqual([
-      ['crm', null, '555'],
-      ['customer', null, '555'],
-    ]);
+    expectRestoredByCustomerPhone(edit, '555');
     expect(archiveEcho!.state.deleted).toBeNull();
     expect(archiveEcho!.commands).toEqual([]);
 
