@@ -230,6 +230,20 @@ describe('InboxChangeSource', () => {
     expect(await readAndAcknowledge()).toEqual([]);
   });
 
+  it('publishes an edit whose notice comes after the record\'s deletion was reported, once, saying where it was made', async () => {
+    await source.enqueue([{ recordId: '12', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
+    await readAndAcknowledge();
+    // A person set phone 2 at 2000; Tandem's delete archived the record at 3000, and its notice was read first.
+    await source.enqueue([{ recordId: '12', kind: 'deleted', modifiedAtMs: 3_000, values: null }]);
+    expect((await readAndAcknowledge()).map((change) => [change.operation, change.sequence])).toEqual([['delete', '3000']]);
+    await source.enqueue([{ recordId: '12', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } }]);
+    expect(await readAndAcknowledge()).toEqual([
+      expect.objectContaining({ sequence: '3001', madeAt: '2000', operation: 'update', before: { phone: '1', name: 'Al' }, after: { phone: '2', name: 'Al' } }),
+    ]);
+    await source.enqueue([{ recordId: '12', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } }]);
+    expect(await readAndAcknowledge()).toEqual([]);
+  });
+
   it('publishes the edits announced for a record deleted before it was ever reported, over what the source keeps of it', async () => {
     // Tandem created 3 at 1000 (its notices name what it wrote); a person changed phone at 2000 and
     // Tandem's delete archived it at 3000, all before the first fetch, which finds it archived.

@@ -120,8 +120,8 @@ export class InboxChangeSource implements RecordChangeSource {
       const dropped: string[] = [];
       for (const [recordId, recordNotices] of byRecord) {
         const noticeIds = recordNotices.map((notice) => notice.id);
-        const current = currentState(recordId, recordNotices, fetched, lastHeld);
         const reported = previous.get(recordId);
+        const current = currentState(recordId, recordNotices, fetched, lastHeld, reported);
         let last = reported;
         const recordChanges: RecordChange[] = [];
         for (const notice of lateNotices(reported, recordNotices)) {
@@ -221,21 +221,22 @@ function foundPastReport(byRecord: Map<string, SourceNotice[]>, previous: Map<st
 
 /**
  * The record as the source holds it now: fetched when a notice only announced it (or for its
- * history), else the newest report. A gone record keeps what it last held when the source could
- * still read that.
+ * history), else the newest report. A gone record keeps what it last held: what the source can
+ * still read of it, or else its last report, which a late edit's notice is weighed against.
  */
 function currentState(
   recordId: string,
   notices: ReadonlyArray<SourceNotice & { id: string }>,
   fetched: Map<string, FetchedRecord>,
   lastHeld: Map<string, FetchedRecord>,
+  reported: SourceRecord | undefined,
 ): SourceRecord {
   const record = fetched.get(recordId);
   if (record) return { recordId, modifiedAtMs: record.modifiedAtMs, deleted: false, values: record.values, reportedMs: [] };
   if (notices.some((notice) => notice.kind !== 'record')) {
     const gone = lastHeld.get(recordId);
     const reportedAt = [...notices.map((notice) => notice.modifiedAtMs), gone?.modifiedAtMs ?? null].filter((time): time is number => time !== null);
-    return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: gone?.values ?? {}, reportedMs: [] };
+    return { recordId, modifiedAtMs: reportedAt.length > 0 ? Math.max(...reportedAt) : Date.now(), deleted: true, values: gone?.values ?? reported?.values ?? {}, reportedMs: [] };
   }
   const newest = notices.reduce((best, notice) => ((notice.modifiedAtMs ?? 0) >= (best.modifiedAtMs ?? 0) ? notice : best));
   return { recordId, modifiedAtMs: newest.modifiedAtMs ?? Date.now(), deleted: false, values: newest.values ?? {}, reportedMs: [] };
@@ -285,10 +286,11 @@ function withoutAnnounced(values: Record<string, unknown>, notices: ReadonlyArra
 /**
  * Notices that announce values as of a time the last report already covers, values that report does
  * not hold, in a state not published before: edits whose webhooks arrived after a later state of the
- * record (Tandem's write over them, often) had been fetched and reported. Oldest first.
+ * record (Tandem's write over them, often) had been fetched and reported, or after its deletion
+ * (weighed against what it held then). Oldest first.
  */
 function lateNotices(reported: SourceRecord | undefined, notices: ReadonlyArray<SourceNotice>): Array<SourceNotice & { modifiedAtMs: number; values: Record<string, unknown> }> {
-  if (!reported || reported.deleted) return [];
+  if (!reported) return [];
   return notices
     .filter((notice): notice is SourceNotice & { modifiedAtMs: number; values: Record<string, unknown> } =>
       notice.kind === 'changed' && notice.values !== null && notice.modifiedAtMs !== null && notice.modifiedAtMs <= reported.modifiedAtMs && !reported.reportedMs.includes(notice.modifiedAtMs))

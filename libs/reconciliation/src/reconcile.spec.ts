@@ -880,6 +880,17 @@ describe('reconcile', () => {
     expect(archive!.commands).toEqual([]);
   });
 
+  it('weighs an edit heard of only after the system reported Tandem\'s delete, by where it was made', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], synced(sync));
+    const [landed] = run(sync, [result(deleted!.commands[0]!, 'cust-1', '6')], deleted!.state);
+    const [echo] = run(sync, [onRecord(change('customer', 6, {}, 'delete'), 'cust-1')], landed!.state);
+    // The edit's notice came after the deletion was reported: published next (7), made at 5.
+    const late = onRecord(change('customer', 7, { phone: { before: '111', after: '555' } }), 'cust-1');
+    const [edit] = run(sync, [{ ...late, data: { ...late.data, madeAt: '5' } }], echo!.state);
+    expectRestoredByCustomerPhone(edit, '555');
+  });
+
   it('keeps an edit a system made before Tandem\'s delete reached it when the delete\'s position is unknown', () => {
     // HubSpot reports no position for an archive; the edit and then the archive come from its connector.
     const sync = compile({ deleteVsUpdate: 'update_wins' });
