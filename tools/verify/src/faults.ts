@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
+import type { FaultSpan } from './run-page.util';
 import type { SeededRandom } from './seeded-random.util';
 
 const run = promisify(execFile);
@@ -62,10 +63,22 @@ export function planFaults(random: SeededRandom, stack: ServiceStack, rounds: nu
   return [...kills, infra];
 }
 
+/** The timeline lane of each kind of fault other than a kill (those get a lane per service). */
+const FAULT_LANES: Record<Exclude<FaultKind, 'kill'>, string> = {
+  'kafka-restart': 'Kafka broker restart',
+  'target-outage': 'customer database cut off',
+  'hubspot-rate-limit-storm': 'HubSpot 429 storm',
+  'hubspot-outage': 'HubSpot down',
+  'hubspot-slow': 'HubSpot slow',
+  'redis-restart': 'Redis restart',
+};
+
 /** Injects planned faults and keeps every service running, as an orchestrator would. */
 export class FaultInjector {
   injected = 0;
   unplannedExits = 0;
+  /** Every fault injected, with when it held. */
+  readonly timeline: FaultSpan[] = [];
   private readonly faultedServices = new Set<string>();
   private watching = false;
   private watchdog: Promise<void> = Promise.resolve();
@@ -88,7 +101,7 @@ export class FaultInjector {
         for (const service of this.context.stack.services()) {
           if (service.running || this.faultedServices.has(service.name)) continue;
           this.unplannedExits += 1;
-          this.context.say(`  ! ${this.short(service)} exited on its own; restarting it (see ${service.logFile})`);
+          this.context.say(`  ! ${this.short(service.name)} exited on its own; restarting it (see ${service.logFile})`);
           this.faultedServices.add(service.name);
           await this.restart(service).finally(() => this.faultedServices.delete(service.name));
         }
@@ -110,6 +123,16 @@ export class FaultInjector {
   }
 
   private async inject(fault: PlannedFault): Promise<void> {
+    const lane = fault.kind === 'kill' ? `kill -9 ${this.short(fault.service ?? '')}` : FAULT_LANES[fault.kind];
+    const startMs = Date.now();
+    try {
+      await this.injectNow(fault);
+    } finally {
+      this.timeline.push({ lane, label: `${lane}, ${((Date.now() - startMs) / 1000).toFixed(1)} s`, startMs, endMs: Date.now() });
+    }
+  }
+
+  private async injectNow(fault: PlannedFault): Promise<void> {
     const { hubspot, customerRelay, redisRelay, say } = this.context;
     this.injected += 1;
     const seconds = (fault.durationMs / 1000).toFixed(1);
@@ -117,10 +140,10 @@ export class FaultInjector {
       case 'kill': {
         const service = this.context.stack.services().find((s) => s.name === fault.service)!;
         // The watchdog may be restarting it: two restarts at once would leave one process unwatched.
-        if (this.faultedServices.has(service.name)) return say(`  fault: kill -9 ${this.short(service)} skipped, it is being restarted`);
+        if (this.faultedServices.has(service.name)) return say(`  fault: kill -9 ${this.short(service.name)} skipped, it is being restarted`);
         this.faultedServices.add(service.name);
         try {
-          say(`  fault: kill -9 ${this.short(service)}, restart after ${seconds} s`);
+          say(`  fault: kill -9 ${this.short(service.name)}, restart after ${seconds} s`);
           await service.kill();
           await sleep(fault.durationMs);
           await this.restart(service);
@@ -178,7 +201,7 @@ export class FaultInjector {
         return;
       } catch (error) {
         if (attempt >= 6) throw error;
-        this.context.say(`    ${this.short(service)} did not start (${error instanceof Error ? error.message : String(error)}); retrying`);
+        this.context.say(`    ${this.short(service.name)} did not start (${error instanceof Error ? error.message : String(error)}); retrying`);
         await service.kill();
         await sleep(2_000);
       }
@@ -208,7 +231,8 @@ export class FaultInjector {
     return dropped;
   }
 
-  private short(service: ServiceProcess): string {
-    return service.name.replace(`${this.context.stack.prefix}-`, '');
+  /** A service's name without the run's prefix. */
+  private short(name: string): string {
+    return name.replace(`${this.context.stack.prefix}-`, '');
   }
 }

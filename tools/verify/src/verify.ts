@@ -10,6 +10,7 @@ import { FaultInjector, planFaults } from './faults';
 import { KafkaReader } from './kafka-reader.util';
 import { SeededRandom } from './seeded-random.util';
 import { settle } from './settle.util';
+import { renderRunPage } from './run-page.util';
 import { parseVerifyOptions } from './verify-options.util';
 import { Workload, type SystemId } from './workload';
 
@@ -107,19 +108,24 @@ async function main(): Promise<number> {
       }),
     );
     await faultRun;
+    const workloadDoneMs = Date.now();
     say(`workload done: ${ops()} operations, ${injector.injected} faults; clearing faults and waiting for the system to settle`);
     await injector.clear();
     await settle({ stack, crm, customer, hubspot: world.hubspot, kafka, tenantId, timeoutMs: profile.settleTimeoutMs, quietMs: 7_000, say });
     await injector.stopWatchdog();
+    const settledMs = Date.now();
     say(`settled after ${seconds(started)} s; checking every system`);
 
     const report = await check({ crm, customer, hubspot: world.hubspot, mappers, stack, kafka, tenantId, ops: workload.ops });
-    for (const line of report.diverged.slice(0, 20)) say(`  diverged: ${line}`);
-    for (const line of report.duplicated.slice(0, 20)) say(`  duplicate: ${line}`);
-    for (const loss of report.losses.slice(0, 20)) say(`  silent loss: op ${loss.op.id} (${loss.op.kind} in ${loss.op.system} of ${loss.op.email}) set ${loss.key} to ${loss.expected}; every system holds ${loss.found}, and no conflict records it`);
-    for (const violation of report.offsetViolations.slice(0, 20)) say(`  offset: ${violation}`);
+    const findings = [
+      ...report.diverged.map((line) => `diverged: ${line}`),
+      ...report.duplicated.map((line) => `duplicate: ${line}`),
+      ...report.losses.map((loss) => `silent loss: op ${loss.op.id} (${loss.op.kind} in ${loss.op.system} of ${loss.op.email}) set ${loss.key} to ${loss.expected}; every system holds ${loss.found}, and no conflict records it`),
+      ...report.offsetViolations.map((line) => `offset: ${line}`),
+    ];
+    for (const line of findings.slice(0, 60)) say(`  ${line}`);
     if (injector.unplannedExits > 0) say(`  ${injector.unplannedExits} services exited on their own and were restarted`);
-    // Events HubSpot gave up delivering are found only by the poll, which sees no state a later write replaced.
+    // Events HubSpot gave up delivering are found only by the safety-net poll and the contacts' history.
     const { dropped } = world.hubspot.webhookStats();
     if (dropped > 0) say(`  ${dropped} webhook events were given up after every retry`);
     const converged = report.diverged.length === 0;
@@ -136,6 +142,9 @@ async function main(): Promise<number> {
     };
     const ok = converged && report.losses.length === 0 && report.duplicates === 0 && report.offsetViolations.length === 0;
     if (!ok) say(`FAILED: ${report.diverged.length} diverged, ${report.losses.length} silent losses, ${report.duplicates} duplicates, ${report.offsetViolations.length} offset violations`);
+    const page = runPagePath(seed);
+    writeFileSync(page, renderRunPage({ result, passed: ok, startedMs: started, workloadDoneMs, settledMs, faults: injector.timeline, ops: workload.ops.slice(seeded), findings }));
+    say(`the run as a page: ${page}`);
     console.log(JSON.stringify(result));
     passed = ok;
     return ok ? 0 : 1;
@@ -155,11 +164,18 @@ async function main(): Promise<number> {
   }
 }
 
+const RUNS_DIR = join(__dirname, '..', '..', '..', '.tandem', 'verify');
+
+/** The page of a run: its faults and edits over time, its result and findings. */
+function runPagePath(seed: number): string {
+  mkdirSync(RUNS_DIR, { recursive: true });
+  return join(RUNS_DIR, `seed-${seed}.html`);
+}
+
 /** Where a kept run's databases are, and every edit the workload made, to trace an entity's story. */
 function keepForInvestigation(seed: number, world: ThreeWayWorld, tenantId: string, ops: readonly unknown[]): void {
-  const dir = join(__dirname, '..', '..', '..', '.tandem', 'verify');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `seed-${seed}.json`);
+  mkdirSync(RUNS_DIR, { recursive: true });
+  const file = join(RUNS_DIR, `seed-${seed}.json`);
   const databases = { tandem: world.tandem.url, crm: world.crmDb.url, customer: world.customerDb.url };
   writeFileSync(file, JSON.stringify({ seed, tenantId, databases, ops }, null, 1));
   say(`kept: databases and the workload's edits in ${file}`);
