@@ -1,3 +1,4 @@
+import type { ApiPropertyVersion } from './contact-representation.util';
 import type { HubSpotSimulator } from './hubspot-simulator.service';
 
 /** The response shapes of the contract, as the specs read them. */
@@ -8,7 +9,7 @@ export interface ContactBody {
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
-  propertiesWithHistory?: Record<string, Array<{ value: string | null; timestamp: string; sourceType: string }>>;
+  propertiesWithHistory?: Record<string, ApiPropertyVersion[]>;
   new?: boolean;
 }
 

@@ -20,8 +20,8 @@ export interface StoredContact {
   readonly id: string;
   /** Every property the contact has, including hs_object_id, createdate and lastmodifieddate. */
   readonly properties: ContactProperties;
-  /** Each written property's values, newest first (what `propertiesWithHistory` reads). */
-  readonly history: Readonly<Record<string, readonly PropertyVersion[]>>;
+  /** Each written property's values, newest first (what `propertiesWithHistory` reads); a write replaces a property's list, never changes it. */
+  readonly history: Record<string, readonly PropertyVersion[]>;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
   readonly archived: boolean;
@@ -47,7 +47,7 @@ export type WriteFailure =
 
 export type WriteResult = { ok: true; contact: StoredContact } | { ok: false; failure: WriteFailure };
 
-type MutableContact = { -readonly [K in keyof StoredContact]: StoredContact[K] } & { history: Record<string, PropertyVersion[]> };
+type MutableContact = { -readonly [K in keyof StoredContact]: StoredContact[K] };
 
 /**
  * The account's contacts, in memory. Every change is reported to the listener with a copy of the contact,
@@ -111,7 +111,7 @@ export class ContactStore {
   restoreSaved(contacts: readonly StoredContact[]): boolean {
     if (contacts.some((contact) => this.contacts.has(contact.id))) return false;
     for (const saved of contacts) {
-      const contact: MutableContact = { ...saved, properties: { ...saved.properties }, history: copyHistory(saved.history) };
+      const contact: MutableContact = { ...saved, properties: { ...saved.properties }, history: { ...saved.history } };
       this.contacts.set(contact.id, contact);
       if (!contact.archived) this.claimEmail(contact);
       this.nextId = Math.max(this.nextId, Number(contact.id) + 1);
@@ -224,10 +224,6 @@ function recordVersions(contact: MutableContact, changes: ReadonlyArray<{ name: 
   }
 }
 
-function copyHistory(history: StoredContact['history']): Record<string, PropertyVersion[]> {
-  return Object.fromEntries(Object.entries(history).map(([name, versions]) => [name, [...versions]]));
-}
-
 function copy(contact: MutableContact): StoredContact {
-  return { ...contact, properties: { ...contact.properties }, history: copyHistory(contact.history) };
+  return { ...contact, properties: { ...contact.properties }, history: { ...contact.history } };
 }

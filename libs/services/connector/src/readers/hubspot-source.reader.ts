@@ -59,9 +59,8 @@ export class HubSpotSourceReader implements SourceReader {
       tenantId,
       systemId,
       fetcher: {
-        fetch: async (recordIds) => (await client.batchRead(recordIds, this.readProperties)).results.flatMap((contact) => fetched(contact, options.properties)),
-        fetchWithHistory: async (recordIds) =>
-          (await client.batchRead(recordIds, this.readProperties, { propertiesWithHistory: options.properties })).results.flatMap((contact) => fetched(contact, options.properties)),
+        fetch: (recordIds) => this.read(recordIds, []),
+        fetchWithHistory: (recordIds) => this.read(recordIds, options.properties),
         fetchDeleted: async (recordIds) =>
           (await client.batchRead(recordIds, this.readProperties, { archived: true })).results.flatMap((contact) => {
             const archivedAt = archivedAtMs(contact);
@@ -69,6 +68,11 @@ export class HubSpotSourceReader implements SourceReader {
           }),
       },
     });
+  }
+
+  private async read(recordIds: string[], propertiesWithHistory: readonly string[]): Promise<FetchedRecord[]> {
+    const { results } = await this.options.client.batchRead(recordIds, this.readProperties, { propertiesWithHistory });
+    return results.flatMap((contact) => fetched(contact, this.options.properties));
   }
 
   /** Lists every contact once, page by page; resumes from the last stored page after a crash. */
