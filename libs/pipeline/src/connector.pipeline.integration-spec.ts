@@ -216,6 +216,39 @@ describe('ConnectorPipeline', () => {
     expect(connector.stats.unlinkedDeletes).toBe(1);
     expect(await new IdentityRepository(client).linkedEntities(tenantId, 'contact', 'hubspot', ['h-7', 'h-8'])).toEqual(new Map());
   });
+  it('keeps the delete of an unseen copy whose key no entity holds yet, and gives it to the entity another system\'s earlier record of that key starts', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const sync = contactsSync(tenantId, ['crm', 'hubspot']);
+    const sent: TopicRecords[] = [];
+    const publisher = new Publisher({ send: async (batches) => void sent.push(...batches) });
+    const published = () => sent.splice(0).flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { origin: string; occurredAt: string; data: { recordId: string; entityId: string; operation: string; matchedByKey?: boolean } }));
+    const archivedAt = new Date('2026-12-01T10:00:04Z');
+    // A person made h-5 for Ann in HubSpot and archived it 4 s later; the CRM made Ann at the same
+    // moment, and made Bo after that archive. The CRM connector runs behind, so HubSpot's is first.
+    await new ConnectorPipeline(client, sync, 'hubspot', publisher, topicNames('t')).pump(
+      new ListSource([{ ...deleted('h-5'), sequence: '7', changedAt: archivedAt, before: { email: 'Ann@example.com', name: 'Ann' } }, { ...deleted('h-6'), changedAt: archivedAt, before: { email: 'bo@example.com', name: 'Bo' } }]),
+      10,
+    );
+    expect(published()).toEqual([]);
+
+    const crm = new ConnectorPipeline(client, sync, 'crm', publisher, topicNames('t'));
+    await crm.pump(new ListSource([
+      { ...inserted('crm-1', 'ann@example.com'), changedAt: new Date('2026-12-01T10:00:00Z') },
+      { ...inserted('crm-2', 'bo@example.com'), changedAt: new Date('2026-12-01T10:00:09Z') },
+    ]), 10);
+
+    const events = published();
+    const ann = events.find(({ data }) => data.recordId === 'crm-1')!.data.entityId;
+    expect(events.map(({ origin, data }) => [origin, data.recordId, data.entityId === ann, data.operation, data.matchedByKey])).toEqual([
+      ['crm', 'crm-1', true, 'create', undefined],
+      ['crm', 'crm-2', false, 'create', undefined],
+      ['hubspot', 'h-5', true, 'delete', true],
+    ]);
+    expect(events[2]!.occurredAt).toBe(archivedAt.toISOString());
+    // Published once: a later batch of the same records has nothing more to give.
+    await crm.pump(new ListSource([{ ...inserted('crm-1', 'ann@example.com'), sequence: '2', changedAt: new Date('2026-12-01T10:00:00Z') }]), 10);
+    expect(published().map(({ data }) => [data.recordId, data.operation])).toEqual([['crm-1', 'create']]);
+  });
   it('publishes the states a record first seen deleted passed through only when it is an entity\'s record', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const sync = contactsSync(tenantId, ['crm', 'hubspot']);

@@ -2,7 +2,17 @@ import type { FieldChange, FieldValue, FieldValues, MessageDraft } from '@tandem
 import type { FieldMapper } from '@tandem/mapping';
 import type { Publisher, TopicNames } from '@tandem/messaging';
 import type { CompiledSync } from '@tandem/reconciliation';
-import { EntityStateRepository, IdentityRepository, RecordErrorRepository, type RecordToResolve, type ResolvedIdentity, type SqlClient } from '@tandem/state';
+import {
+  EntityStateRepository,
+  IdentityRepository,
+  RecordErrorRepository,
+  UnseenDeleteRepository,
+  type RecordToResolve,
+  type ResolvedIdentity,
+  type SqlClient,
+  type KeyClaim,
+  type UnseenDelete,
+} from '@tandem/state';
 import { decodeStoredEntity, type StoredEntityRecord } from './stored-entity.codec';
 import { matchKeyOf } from './match-key.util';
 import { StageTimings } from './stage-timings.util';
@@ -38,6 +48,9 @@ export interface RecordChangeSource {
   recordsReportedDeleted?(recordIds: string[]): Promise<Set<string>>;
 }
 
+/** How far two systems' clocks may disagree when a record made in one is weighed against a delete in another. */
+const CLOCK_SKEW_MS = 2_000;
+
 export interface ConnectorStats {
   read: number;
   published: number;
@@ -56,6 +69,7 @@ export class ConnectorPipeline {
   readonly stats: ConnectorStats = { read: 0, published: 0, unchanged: 0, mappingErrors: 0, unlinkedDeletes: 0 };
   readonly timings = new StageTimings();
   private readonly mapper: FieldMapper;
+  private readonly unseenDeletes: UnseenDeleteRepository;
 
   constructor(
     private readonly db: SqlClient,
@@ -67,6 +81,7 @@ export class ConnectorPipeline {
     const system = sync.config.systems.find((linked) => linked.id === systemId);
     if (!system) throw new Error(`sync ${sync.config.id} does not link system "${systemId}"`);
     this.mapper = systemMapper(sync.config, system).mapper;
+    this.unseenDeletes = new UnseenDeleteRepository(db);
   }
 
   /** Moves one batch from the source to Kafka; returns how many source changes it consumed. */
@@ -112,7 +127,10 @@ export class ConnectorPipeline {
         },
       };
     });
+    const claimed = await this.timings.time('identify', () => this.unseenDeletesOfKeys(linked, identity));
+    events.push(...claimed.map((unseen) => this.unseenDeleteEvent(unseen)));
     await this.timings.time('publish', () => this.publisher.publish(this.topics.changes, events));
+    await this.unseenDeletes.forget(config.tenantId, config.entityType, claimed);
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
     await this.timings.time('acknowledge', () => source.acknowledge(changes));
     this.stats.published += events.length;
@@ -174,20 +192,66 @@ export class ConnectorPipeline {
   /**
    * Deletes of records no entity is linked to, matched by the key of what they last held: a copy of an
    * entity the system made and removed before Tandem saw it (while Tandem was creating the entity
-   * there). Its delete is the system's own, and the reconciler weighs it against the entity.
+   * there). Its delete is the system's own, and the reconciler weighs it against the entity. A key
+   * no entity holds yet may be another system's record that its connector has not published: the
+   * delete is kept for that connector (`unseenDeletesOfKeys`). It is kept before the keys are read,
+   * and that connector registers the key before it reads what is kept, so one of the two sees the other.
    */
   private async matchUnlinkedDeletes(
     identities: IdentityRepository,
     unlinked: Array<{ change: RecordChange; before: FieldValues | null }>,
   ): Promise<Map<string, string>> {
     const { tenantId, entityType, matchOn } = this.sync.config;
-    const keyed = unlinked.flatMap(({ change, before }) => {
+    const keyed: UnseenDelete[] = unlinked.flatMap(({ change, before }) => {
       const matchKey = matchKeyOf(matchOn, before);
-      return matchKey === null ? [] : [{ recordId: change.recordId, matchKey }];
+      return matchKey === null ? [] : [{ systemId: this.systemId, recordId: change.recordId, matchKey, sequence: change.sequence, deletedAt: change.changedAt }];
     });
     if (keyed.length === 0) return new Map();
+    await this.unseenDeletes.record(tenantId, entityType, keyed);
     const owners = await identities.entitiesByMatchKey(tenantId, entityType, [...new Set(keyed.map(({ matchKey }) => matchKey))]);
-    return new Map(keyed.flatMap(({ recordId, matchKey }) => (owners.has(matchKey) ? [[recordId, owners.get(matchKey)!] as const] : [])));
+    const matched = keyed.filter(({ matchKey }) => owners.has(matchKey));
+    // Published below for the owner; a crash before that reads the delete again and matches it again.
+    await this.unseenDeletes.forget(tenantId, entityType, matched);
+    return new Map(matched.map(({ recordId, matchKey }) => [recordId, owners.get(matchKey)!] as const));
+  }
+
+  /**
+   * Deletes other systems made of a copy of an entity these records hold the key of, before Tandem
+   * saw either, kept because no entity held the key then. A delete falls to the entity only if its
+   * record here was made before it (allowing for the two systems' clocks): a record made after was
+   * made once that copy was gone, and is no edit the delete raced.
+   */
+  private async unseenDeletesOfKeys(linked: Array<{ change: RecordChange; after: FieldValues | null }>, identity: Map<string, ResolvedIdentity>) {
+    const { tenantId, entityType, matchOn } = this.sync.config;
+    const claims = new Map<string, KeyClaim>();
+    for (const { change, after } of linked) {
+      const matchKey = change.operation === 'delete' ? null : matchKeyOf(matchOn, after);
+      if (matchKey === null || claims.has(change.recordId)) continue;
+      const madeAt = new Date(change.changedAt.getTime() - CLOCK_SKEW_MS);
+      claims.set(change.recordId, { entityId: identity.get(change.recordId)!.entityId, matchKey, madeAt });
+    }
+    return this.unseenDeletes.claimedBy(tenantId, entityType, this.systemId, [...claims.values()]);
+  }
+
+  private unseenDeleteEvent(unseen: UnseenDelete & { entityId: string }): MessageDraft<'change'> {
+    const { config } = this.sync;
+    return {
+      type: 'change',
+      eventId: `${unseen.systemId}:${unseen.recordId}:${unseen.sequence}`,
+      tenantId: config.tenantId,
+      occurredAt: unseen.deletedAt.toISOString(),
+      origin: unseen.systemId,
+      data: {
+        entityType: config.entityType,
+        entityId: unseen.entityId,
+        recordId: unseen.recordId,
+        operation: 'delete',
+        fields: {},
+        sequence: unseen.sequence,
+        snapshot: false,
+        matchedByKey: true,
+      },
+    };
   }
 
   /**

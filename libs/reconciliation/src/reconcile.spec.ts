@@ -616,6 +616,31 @@ describe('reconcile', () => {
     expect(late!.commands).toEqual([]);
   });
 
+  it('weighs a delete kept for a key no entity held against the create that brought the key, while Tandem\'s create there is on its way', () => {
+    // The customer made and deleted its own record of Ann (cust-9) while the CRM made her; the CRM's
+    // connector, behind, published her create first, and after it that delete (verify seed 138).
+    const stray = onRecord(change('customer', 7, {}, 'delete'), 'cust-9');
+    const unseen = { ...stray, data: { ...stray.data, matchedByKey: true as const } };
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [first, kept] = run(sync, [created(), unseen]);
+    expect(first!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'upsert', null]]);
+    expect(kept!.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted]), c.data.outcome])).toEqual([
+      ['delete_update', [['crm', false], ['customer', true]], { winner: 'crm', value: null, deleted: false }],
+    ]);
+    expect(kept!.state.deleted).toBeNull();
+    const [confirmed] = run(sync, [result(first!.commands[0]!, 'cust-1')], kept!.state);
+    expect(confirmed!.state.systems['customer']!.recordId).toBe('cust-1');
+    expect(confirmed!.commands).toEqual([]);
+
+    // Where deletes win, Ann goes from the CRM, and from the customer once Tandem's create lands.
+    const deletesWin = compile({ deleteVsUpdate: 'delete_wins' });
+    const [made, won] = run(deletesWin, [created(), unseen]);
+    expect(won!.state.deleted).toMatchObject({ system: 'customer' });
+    expect(won!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['crm', 'delete', 'crm-1']]);
+    const [landed] = run(deletesWin, [result(made!.commands[0]!, 'cust-1')], won!.state);
+    expect(landed!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'cust-1']]);
+  });
+
   it('deletes a record created while the entity was deleted, and takes its echo for no update', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const [first] = run(sync, [created()]);

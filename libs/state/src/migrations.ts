@@ -183,6 +183,23 @@ const appliedVersionPositions = `
 ALTER TABLE tandem_applied_versions ADD COLUMN position text;
 `;
 
+const unseenDeletes = `
+-- Deletes of records no entity held, made before Tandem saw them, whose key no entity had yet: the
+-- copy another system makes of that key, seen later, is the entity that delete was of.
+CREATE TABLE tandem_unseen_deletes (
+  tenant_id text NOT NULL,
+  entity_type text NOT NULL,
+  system_id text NOT NULL,
+  record_id text NOT NULL,
+  match_key text NOT NULL,
+  sequence text NOT NULL,
+  deleted_at timestamptz NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, entity_type, system_id, record_id)
+);
+CREATE INDEX tandem_unseen_deletes_key_idx ON tandem_unseen_deletes (tenant_id, entity_type, match_key);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -191,4 +208,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '005_replaced_links', sql: replacedLinks },
   { id: '006_applied_version_records', sql: appliedVersionRecords },
   { id: '007_applied_version_positions', sql: appliedVersionPositions },
+  { id: '008_unseen_deletes', sql: unseenDeletes },
 ];
