@@ -110,7 +110,6 @@ function onRecord(message: MessageOf<'change'>, recordId: string): MessageOf<'ch
   return { ...message, data: { ...message.data, recordId } };
 }
 
-/** Change events carry canonical field names: connectors map before publishing. */
 /** Applies messages in order, feeding each output state into the next. */
 function run(sync: CompiledSync, messages: ReconcilerInput[], start: EntityState = emptyEntityState('acme', 'contact', ENTITY)) {
   let state = start;

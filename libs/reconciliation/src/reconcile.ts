@@ -455,10 +455,6 @@ class Run {
   }
 
   /**
-   * Tandem's delete of the record a restore replaced has landed: a report of that record's deletion
-   * heard of before is the system's own delete if it was made before this landing.
-   */
-  /**
    * Tandem's delete landed on a record whose deletion the system reported while the entity was
    * deleted: reported from before it landed, that deletion was the system's own, which a later
    * restore overturns as well.
@@ -470,6 +466,10 @@ class Run {
     if (position !== null && BigInt(report.sequence) < BigInt(position)) this.alsoDeletedBy({ system: systemId, at: report.at, eventId: report.eventId });
   }
 
+  /**
+   * Tandem's delete of the record a restore replaced has landed: a report of that record's deletion
+   * heard of before is the system's own delete if it was made before this landing.
+   */
   private replacedRemoved(systemId: string, system: SystemState, position: string | null): void {
     system.replacedRemovedAt = position;
     const report = system.replacedDeleteReport;
