@@ -73,8 +73,10 @@ export interface SystemState {
    */
   replacedDeleteReport?: { sequence: string; at: string; eventId: string; recordId?: string } | null;
   /**
-   * Records of the entity this system made and deleted before Tandem saw them, whose deletes were
-   * taken (the newest few): a redelivered report of one is not a second delete. Absent in older states.
+   * Records this system deleted while they were not, or no longer, the entity's record there, whose
+   * deletes were taken (the newest few): copies it made and deleted before Tandem saw them, and
+   * records writes found missing. A redelivered report of one is not a second delete, and a late
+   * edit of one does not make it the entity's record again. Absent in older states.
    */
   unlinkedDeletes?: string[];
   /** The largest source sequence received from this system, to drop redelivered or older changes. */

@@ -548,6 +548,46 @@ describe('reconcile', () => {
     expect(secondFailed!.state.deleted).toBeNull();
   });
 
+  /**
+   * After the customer's delete of cust-1 lost to an update, an edit it made on cust-1 before that
+   * delete is heard of late: cust-1 stays gone, every write goes to the record made anew, and the
+   * delete heard again is not a second delete.
+   */
+  function expectDeletedRecordStaysGone(sync: CompiledSync, state: EntityState) {
+    const lateEdit = onRecord(change('customer', 30, { last_name: { before: 'Lee', after: 'Lim' } }), 'cust-1');
+    const [late] = run(sync, [{ ...lateEdit, data: { ...lateEdit.data, madeAt: '15' } }], state);
+    expect(late!.state.systems['customer']?.recordId).toBeNull();
+    const [next] = run(sync, [change('crm', 6, { phone: { after: '333' } })], late!.state);
+    expect(next!.commands.map((c) => [c.data.target, c.data.recordId]).sort()).toEqual([['customer', null]]);
+    const [again] = run(sync, [onRecord(change('customer', 20, {}, 'delete'), 'cust-1')], next!.state);
+    expect(again!.conflicts).toEqual([]);
+    expect(again!.state.deleted).toBeNull();
+  }
+
+  it('keeps a record whose delete lost to an update from being the system\'s record again, by a late edit of it', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    // The customer deleted cust-1 without having seen the CRM's edit (verify seed 179).
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));
+    const [weighed] = run(sync, [onRecord(change('customer', 20, {}, 'delete'), 'cust-1')], edit!.state);
+    expect(weighed!.conflicts.map((c) => c.data.kind)).toEqual(['delete_update']);
+    expectDeletedRecordStaysGone(sync, weighed!.state);
+  });
+
+  it('keeps a record a write found missing, whose delete it then took, from being the system\'s record again, by a late edit of it', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));
+    const missing = result(edit!.commands[0]!, 'cust-1');
+    // The edit found cust-1 gone. The customer's reports of it then come in: an edit (sent on to the
+    // record Tandem makes anew) and its delete, which loses to the update (verify seed 169).
+    const [, , weighed] = run(sync, [
+      { ...missing, data: { ...missing.data, outcome: 'failed', error: { code: RECORD_MISSING, message: 'gone', retryable: false } } },
+      onRecord(change('customer', 10, { first_name: { before: 'Ann', after: 'Anna' } }), 'cust-1'),
+      onRecord(change('customer', 20, {}, 'delete'), 'cust-1'),
+    ], edit!.state);
+    expect(weighed!.conflicts.map((c) => c.data.kind)).toEqual(['delete_update']);
+    expectDeletedRecordStaysGone(sync, weighed!.state);
+  });
+
   it('keeps the record Tandem re-created as the system\'s when a late edit of the missing one comes in', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const recreated = recreatedAfterMissing(sync);

@@ -92,8 +92,10 @@ class Run {
     system.lastSequence = data.sequence;
     system.lastSequenceRecordId = data.recordId;
     if (data.operation === 'delete' && standsForAnotherRecord(system, data.recordId)) {
+      if (system.unlinkedDeletes?.includes(data.recordId)) return this.skip(`the delete of record ${data.recordId} was already taken`);
       if (system.missingRecordId === data.recordId && !this.state.deleted) {
         system.missingRecordId = null;
+        takeDeleteOf(system, data.recordId);
         return this.deleteOfReplaced(system, { system: origin.id, at: effectiveTime(event), eventId: event.eventId });
       }
       // The record a restore replaced, reported deleted: the system's own delete if its source never
@@ -116,12 +118,14 @@ class Run {
       for (const [field, version] of Object.entries(create.fieldVersions)) markSeen(system, field, version, null);
     }
     // The record the change came from is going or gone: Tandem's delete of it is still on its way
-    // there, a restore has replaced it, or a write found it missing. The change is the system's
-    // edit, but that record is not the entity's record any more, and the edit must reach the new one.
+    // there, a restore has replaced it, a write found it missing, or the system's delete of it was
+    // taken. The change is the system's edit, but that record is not the entity's record any more,
+    // and the edit must reach the new one.
     const recordGoing =
       data.operation !== 'delete' &&
       (system.pending.some((write) => write.deletes) ||
-        ((data.recordId === system.replacedRecordId || data.recordId === system.missingRecordId) && data.recordId !== system.recordId));
+        ((data.recordId === system.replacedRecordId || data.recordId === system.missingRecordId || system.unlinkedDeletes?.includes(data.recordId) === true) &&
+          data.recordId !== system.recordId));
     if (!recordGoing) system.recordId = data.recordId;
     this.source = origin.id;
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
@@ -436,6 +440,7 @@ class Run {
     const deleteSide: ConflictSide = { ...toSide({ ...incoming, value: null }, true) };
     this.deleteConflict(updateSide, deleteSide, undefined, () => this.markDeleted(incoming), () => {
       // The update survives: the deleting system gets the whole record back as a new record.
+      if (system.recordId !== null) takeDeleteOf(system, system.recordId);
       system.recordId = null;
       system.deletedAt = null;
       for (const field of Object.keys(this.state.fields)) this.needsPush(incoming.system, field);
@@ -450,7 +455,7 @@ class Run {
   private deleteOfUnlinked(system: SystemState, event: MessageOf<'change'>): void {
     if (this.state.deleted) return this.skip(`record ${event.data.recordId}, deleted before Tandem saw it, is of an entity already deleted`);
     if (system.unlinkedDeletes?.includes(event.data.recordId)) return this.skip(`the delete of record ${event.data.recordId} was already taken`);
-    system.unlinkedDeletes = [...(system.unlinkedDeletes ?? []), event.data.recordId].slice(-UNLINKED_DELETES_KEPT);
+    takeDeleteOf(system, event.data.recordId);
     this.deleteOfReplaced(system, { system: event.origin, at: effectiveTime(event), eventId: event.eventId });
   }
 
@@ -805,6 +810,11 @@ class Run {
  * Whether a system's record of the entity is no longer `recordId`: it has another, or is being
  * given a new one (Tandem re-creating a record it deleted there).
  */
+/** The system's delete of a record that is not the entity's record there is taken once, and the record never is again. */
+function takeDeleteOf(system: SystemState, recordId: string): void {
+  system.unlinkedDeletes = [...(system.unlinkedDeletes ?? []), recordId].slice(-UNLINKED_DELETES_KEPT);
+}
+
 function standsForAnotherRecord(system: SystemState, recordId: string): boolean {
   return system.recordId !== null ? system.recordId !== recordId : system.pending.some((write) => !write.deletes);
 }
