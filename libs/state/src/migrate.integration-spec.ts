@@ -18,6 +18,7 @@ const TABLES = [
   'tandem_source_records',
   'tandem_sync_configs',
   'tandem_sync_log',
+  'tandem_unseen_deletes',
 ];
 
 async function tables(client: PgSqlClient): Promise<string[]> {
