@@ -107,28 +107,34 @@ export class ConnectorPipeline {
     this.stats.unlinkedDeletes += changed.length - linked.length;
     const events: MessageDraft<'change'>[] = linked.map(({ change, fields }) => {
       const { entityId, matched } = identity.get(change.recordId)!;
-      return {
-        type: 'change',
-        eventId: `${this.systemId}:${change.recordId}:${change.sequence}`,
-        tenantId: config.tenantId,
-        occurredAt: change.changedAt.toISOString(),
-        origin: this.systemId,
-        data: {
-          entityType: config.entityType,
-          entityId,
-          recordId: change.recordId,
-          operation: change.operation === 'delete' ? 'delete' : change.operation === 'update' ? 'update' : 'create',
-          fields,
-          sequence: change.sequence,
-          ...(change.madeAt === undefined ? {} : { madeAt: change.madeAt }),
-          snapshot: change.operation === 'snapshot',
-          ...(source.omitsTandemWrites ? { notFromTandem: true as const } : {}),
-          ...(change.operation === 'delete' && matched ? { matchedByKey: true as const } : {}),
-        },
-      };
+      return recordChangeEvent(config.tenantId, this.systemId, change.changedAt, {
+        entityType: config.entityType,
+        entityId,
+        recordId: change.recordId,
+        operation: change.operation === 'delete' ? 'delete' : change.operation === 'update' ? 'update' : 'create',
+        fields,
+        sequence: change.sequence,
+        ...(change.madeAt === undefined ? {} : { madeAt: change.madeAt }),
+        snapshot: change.operation === 'snapshot',
+        ...(source.omitsTandemWrites ? { notFromTandem: true as const } : {}),
+        ...(change.operation === 'delete' && matched ? { matchedByKey: true as const } : {}),
+      });
     });
     const claimed = await this.timings.time('identify', () => this.unseenDeletesOfKeys(linked, identity));
-    events.push(...claimed.map((unseen) => this.unseenDeleteEvent(unseen)));
+    events.push(
+      ...claimed.map((unseen) =>
+        recordChangeEvent(config.tenantId, unseen.systemId, unseen.deletedAt, {
+          entityType: config.entityType,
+          entityId: unseen.entityId,
+          recordId: unseen.recordId,
+          operation: 'delete',
+          fields: {},
+          sequence: unseen.sequence,
+          snapshot: false,
+          matchedByKey: true,
+        }),
+      ),
+    );
     await this.timings.time('publish', () => this.publisher.publish(this.topics.changes, events));
     await this.unseenDeletes.forget(config.tenantId, config.entityType, claimed);
     if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
@@ -233,27 +239,6 @@ export class ConnectorPipeline {
     return this.unseenDeletes.claimedBy(tenantId, entityType, this.systemId, [...claims.values()]);
   }
 
-  private unseenDeleteEvent(unseen: UnseenDelete & { entityId: string }): MessageDraft<'change'> {
-    const { config } = this.sync;
-    return {
-      type: 'change',
-      eventId: `${unseen.systemId}:${unseen.recordId}:${unseen.sequence}`,
-      tenantId: config.tenantId,
-      occurredAt: unseen.deletedAt.toISOString(),
-      origin: unseen.systemId,
-      data: {
-        entityType: config.entityType,
-        entityId: unseen.entityId,
-        recordId: unseen.recordId,
-        operation: 'delete',
-        fields: {},
-        sequence: unseen.sequence,
-        snapshot: false,
-        matchedByKey: true,
-      },
-    };
-  }
-
   /**
    * A record that started a new entity although its match key belongs to an entity Tandem is creating
    * a record for in this system (it has none there and a write on its way, or was told this record is
@@ -318,6 +303,14 @@ export class ConnectorPipeline {
     }
     return values;
   }
+}
+
+/**
+ * A change of one record as the system that made it reports it. Its id is the same whichever
+ * connector publishes it (a kept unseen delete is published by another system's), so a repeat is known.
+ */
+function recordChangeEvent(tenantId: string, origin: string, changedAt: Date, data: MessageDraft<'change'>['data']): MessageDraft<'change'> {
+  return { type: 'change', eventId: `${origin}:${data.recordId}:${data.sequence}`, tenantId, occurredAt: changedAt.toISOString(), origin, data };
 }
 
 function changedFields(operation: RecordChange['operation'], before: FieldValues | null, after: FieldValues | null): Record<string, FieldChange> {
