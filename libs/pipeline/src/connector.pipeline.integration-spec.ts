@@ -79,7 +79,7 @@ describe('ConnectorPipeline', () => {
    * HubSpot state given, the second still holding h-2. Pumps the changes through the HubSpot
    * connector and tells which entity each record was published for, and the entities' links.
    */
-  async function pumpPastTwoEntities(recreatingHubSpot: SystemState, source: RecordChangeSource) {
+  async function pumpPastTwoEntities(recreatingHubSpot: SystemState, source: RecordChangeSource, connectorDb: (client: SqlClient) => SqlClient = (same) => same) {
     const tenantId = `t${uniqueSuffix()}`;
     const identities = new IdentityRepository(client);
     const [recreating, settled] = [randomUUID(), randomUUID()];
@@ -100,8 +100,9 @@ describe('ConnectorPipeline', () => {
     );
     const sent: TopicRecords[] = [];
     const sync = contactsSync(tenantId, ['crm', 'hubspot']);
-    const connector = new ConnectorPipeline(client, sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
-    await connector.pump(source, 10);
+    const connector = new ConnectorPipeline(connectorDb(client), sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+    // A batch that fails is read again, as the connector's loop does.
+    await connector.pump(source, 10).catch(() => connector.pump(source, 10));
     const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string } }));
     return {
       recreating,
@@ -120,6 +121,27 @@ describe('ConnectorPipeline', () => {
     expect(entityOf.get('h-4')).not.toBe(settled);
     expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
     expect(links.get(settled)?.map((link) => link.recordId)).toEqual(['h-2']);
+  });
+
+  it('takes a new record for the create Tandem has on its way when taking it failed once after the record was linked', async () => {
+    const hubspot = { ...emptySystemState(), recordId: null };
+    hubspot.pending.push({ commandId: 'c>hubspot', version: 3, sent: { email: 'ann@example.com' }, fieldVersions: {}, deletes: false });
+    // The relink that takes the record is aborted once, as a deadlock with an applier's relink did (verify seed 191).
+    let refused = false;
+    const refusingOnce = (inner: SqlClient): SqlClient => ({
+      query: async (text, params) => {
+        if (!refused && text.includes('DELETE FROM tandem_record_links')) {
+          refused = true;
+          throw new Error('deadlock detected');
+        }
+        return inner.query(text, params) as never;
+      },
+      transaction: (work) => inner.transaction((tx) => work(refusingOnce(tx))),
+    });
+    const { recreating, entityOf, links } = await pumpPastTwoEntities(hubspot, new ListSource([inserted('h-3', 'ann@example.com')]), refusingOnce);
+    expect(refused).toBe(true);
+    expect(entityOf.get('h-3')).toBe(recreating);
+    expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
   });
 
   it('takes a new record for the entity owning its key when that entity\'s record here was reported deleted, before its state expects a create', async () => {
@@ -176,25 +198,27 @@ describe('ConnectorPipeline', () => {
     await client.query(`INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ($1, 'contact', 'ann@example.com', $2)`, [tenantId, entityId]);
     await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-1', entityId }]);
     // Tandem deleted h-1 and a restore re-creates the entity there as h-2: the applier links h-2 (and
-    // moves h-1 to the replaced links) just after the connector first reads the links.
-    let relinked = false;
-    const racing = (inner: SqlClient): SqlClient => ({
+    // moves h-1 to the replaced links) just after the connector first reads the links. Inside the
+    // connector's linking transaction it has to wait for that transaction's end.
+    let relinked: Promise<void> | null = null;
+    const racing = (inner: SqlClient, linking: boolean): SqlClient => ({
       query: async (text, params) => {
         const result = await inner.query(text, params);
-        if (!relinked && text.includes('tandem_replaced_links')) {
-          relinked = true;
-          await identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-2', entityId }]);
+        if (relinked === null && text.includes('tandem_replaced_links')) {
+          relinked = identities.relink(tenantId, 'contact', 'hubspot', [{ recordId: 'h-2', entityId }]);
+          if (!linking) await relinked;
         }
         return result as never;
       },
-      transaction: (work) => inner.transaction((tx) => work(racing(tx))),
+      transaction: (work) => inner.transaction((tx) => work(racing(tx, true))),
     });
     const sent: TopicRecords[] = [];
-    const connector = new ConnectorPipeline(racing(client), sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
+    const connector = new ConnectorPipeline(racing(client, false), sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
 
     await connector.pump(new ListSource([change]), 10);
 
-    expect(relinked).toBe(true);
+    expect(relinked).not.toBeNull();
+    await relinked;
     const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string; operation: string; matchedByKey?: boolean } }));
     // The entity's own record, not a copy the system made and removed unseen, nor a new contact.
     expect(published.map(({ data }) => [data.recordId, data.entityId, data.operation, data.matchedByKey])).toEqual([['h-1', entityId, change.operation, undefined]]);

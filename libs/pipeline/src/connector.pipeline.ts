@@ -155,27 +155,32 @@ export class ConnectorPipeline {
    * Links each record to its entity: records Tandem wrote are known first-hand, the rest by link or
    * match. A record Tandem has replaced with a new one there still belongs to its entity (its late
    * edits are that entity's). A deleted record is only looked up: one without a link starts no entity,
-   * and joins one only by the key of what it last held (`matched`).
+   * and joins one only by the key of what it last held (`matched`). A record is linked and adopted
+   * (see `adoptTandemCreates`) in one transaction: once linked to an entity it started, it is never
+   * adopted, so a failure in between must leave it unlinked.
    */
   private async identify(source: RecordChangeSource, relevant: Array<{ change: RecordChange; before: FieldValues | null; after: FieldValues | null }>) {
     const { config } = this.sync;
-    const identities = new IdentityRepository(this.db);
-    if (source.entitiesWrittenByTandem && relevant.length > 0) {
-      const written = await source.entitiesWrittenByTandem([...new Set(relevant.map(({ change }) => change.recordId))]);
-      const links = [...written].map(([recordId, entityId]) => ({ recordId, entityId }));
-      await identities.relink(config.tenantId, config.entityType, this.systemId, links);
-    }
     const scope = [config.tenantId, config.entityType, this.systemId] as const;
     const records = relevant
       .filter(({ change }) => change.operation !== 'delete')
       .map(({ change, after }) => ({ recordId: change.recordId, matchKey: matchKeyOf(config.matchOn, after) }));
-    const resolved = await identities.resolve(...scope, records);
+    const deletedNow = new Set(relevant.filter(({ change }) => change.operation === 'delete').map(({ change }) => change.recordId));
+    const resolved = await this.db.transaction(async (tx) => {
+      const identities = new IdentityRepository(tx);
+      await identities.lockLinks(...scope);
+      if (source.entitiesWrittenByTandem && relevant.length > 0) {
+        const written = await source.entitiesWrittenByTandem([...new Set(relevant.map(({ change }) => change.recordId))]);
+        await identities.relink(...scope, [...written].map(([recordId, entityId]) => ({ recordId, entityId })));
+      }
+      return this.adoptTandemCreates(source, tx, records, await identities.resolve(...scope, records), deletedNow);
+    });
+    const identities = new IdentityRepository(this.db);
     const deleted = [...new Set(relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId)).map(({ change }) => change.recordId))];
     for (const [recordId, { entityId }] of await identities.standings(...scope, deleted)) resolved.set(recordId, { entityId, created: false, matched: false });
     const unlinked = relevant.filter(({ change }) => change.operation === 'delete' && !resolved.has(change.recordId));
     for (const [recordId, entityId] of await this.matchUnlinkedDeletes(identities, unlinked)) resolved.set(recordId, { entityId, created: false, matched: true });
-    const deletedNow = new Set(relevant.filter(({ change }) => change.operation === 'delete').map(({ change }) => change.recordId));
-    return this.adoptTandemCreates(source, identities, records, resolved, deletedNow);
+    return resolved;
   }
 
   /**
@@ -251,12 +256,13 @@ export class ConnectorPipeline {
    */
   private async adoptTandemCreates(
     source: RecordChangeSource,
-    identities: IdentityRepository,
+    tx: SqlClient,
     records: RecordToResolve[],
     resolved: Map<string, ResolvedIdentity>,
     deletedNow: ReadonlySet<string>,
   ): Promise<Map<string, ResolvedIdentity>> {
     const { tenantId, entityType } = this.sync.config;
+    const identities = new IdentityRepository(tx);
     const started = records.filter(({ recordId, matchKey }) => matchKey !== null && resolved.get(recordId)?.created === true);
     if (started.length === 0) return resolved;
     const owners = await identities.entitiesByMatchKey(tenantId, entityType, [...new Set(started.map(({ matchKey }) => matchKey!))]);
@@ -265,7 +271,7 @@ export class ConnectorPipeline {
       return owner !== undefined && owner !== resolved.get(recordId)?.entityId.toLowerCase() ? [{ recordId, entityId: owner }] : [];
     });
     if (candidates.length === 0) return resolved;
-    const states = await new EntityStateRepository<StoredEntityRecord>(this.db).loadMany(tenantId, [...new Set(candidates.map(({ entityId }) => entityId))]);
+    const states = await new EntityStateRepository<StoredEntityRecord>(tx).loadMany(tenantId, [...new Set(candidates.map(({ entityId }) => entityId))]);
     const systems = new Map(candidates.map(({ entityId }) => {
       const loaded = states.get(entityId);
       return [entityId, loaded && decodeStoredEntity(loaded.state).entity.systems[this.systemId]] as const;

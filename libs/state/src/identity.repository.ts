@@ -89,6 +89,7 @@ export class IdentityRepository {
     const recordIds = changed.map((link) => link.recordId);
     const entityIds = changed.map((link) => link.entityId);
     await this.client.transaction(async (tx) => {
+      await lockLinksOf(tx, { tenantId, entityType, systemId });
       const { rows: unlinked } = await tx.query<{ record_id: string; entity_id: string }>(
         `DELETE FROM tandem_record_links
          WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3
@@ -120,6 +121,15 @@ export class IdentityRepository {
         [...scope, recordIds, entityIds],
       );
     });
+  }
+
+  /**
+   * Holds, until the caller's transaction ends, the right to change the links of one system's
+   * records. A connector taking a record for an entity and an applier linking the record it made
+   * for that entity change the same links in different orders, and would otherwise deadlock.
+   */
+  async lockLinks(tenantId: string, entityType: string, systemId: string): Promise<void> {
+    await lockLinksOf(this.client, { tenantId, entityType, systemId });
   }
 
   /** The entity each normalized match key is registered to; keys no record has registered are absent. */
@@ -286,6 +296,10 @@ interface Attempt {
 
 function freshAttempt(): Attempt {
   return { identity: { entityId: randomUUID(), created: true, matched: false }, createdKey: null };
+}
+
+async function lockLinksOf(tx: SqlClient, scope: Scope): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [scope.tenantId, `${scope.entityType}/${scope.systemId}`]);
 }
 
 async function readStandings(tx: SqlClient, scope: Scope, recordIds: string[]): Promise<Map<string, RecordStanding>> {
