@@ -248,9 +248,11 @@ describe('ConnectorPipeline', () => {
     const published = () => sent.splice(0).flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { origin: string; occurredAt: string; data: { recordId: string; entityId: string; operation: string; matchedByKey?: boolean } }));
     const archivedAt = new Date('2026-12-01T10:00:04Z');
     // A person made h-5 for Ann in HubSpot and archived it 4 s later; the CRM made Ann at the same
-    // moment, and made Bo after that archive. The CRM connector runs behind, so HubSpot's is first.
+    // moment, Bo after that archive, and Cy before it, first seen only after later edits. The CRM
+    // connector runs behind, so HubSpot's is first.
+    const unseenCopy = (recordId: string, email: string): RecordChange => ({ ...deleted(recordId), sequence: '7', changedAt: archivedAt, before: { email, name: 'Ann' } });
     await new ConnectorPipeline(client, sync, 'hubspot', publisher, topicNames('t')).pump(
-      new ListSource([{ ...deleted('h-5'), sequence: '7', changedAt: archivedAt, before: { email: 'Ann@example.com', name: 'Ann' } }, { ...deleted('h-6'), changedAt: archivedAt, before: { email: 'bo@example.com', name: 'Bo' } }]),
+      new ListSource([unseenCopy('h-5', 'Ann@example.com'), unseenCopy('h-6', 'bo@example.com'), unseenCopy('h-7', 'cy@example.com')]),
       10,
     );
     expect(published()).toEqual([]);
@@ -259,16 +261,20 @@ describe('ConnectorPipeline', () => {
     await crm.pump(new ListSource([
       { ...inserted('crm-1', 'ann@example.com'), changedAt: new Date('2026-12-01T10:00:00Z') },
       { ...inserted('crm-2', 'bo@example.com'), changedAt: new Date('2026-12-01T10:00:09Z') },
+      { ...inserted('crm-3', 'cy@example.com'), changedAt: new Date('2026-12-01T10:00:30Z'), createdAt: new Date('2026-12-01T10:00:01Z') },
     ]), 10);
 
     const events = published();
-    const ann = events.find(({ data }) => data.recordId === 'crm-1')!.data.entityId;
-    expect(events.map(({ origin, data }) => [origin, data.recordId, data.entityId === ann, data.operation, data.matchedByKey])).toEqual([
-      ['crm', 'crm-1', true, 'create', undefined],
-      ['crm', 'crm-2', false, 'create', undefined],
-      ['hubspot', 'h-5', true, 'delete', true],
+    const entityOf = new Map(events.map(({ data }) => [data.recordId, data.entityId]));
+    expect(events.map(({ origin, data }) => [origin, data.recordId, data.operation, data.matchedByKey])).toEqual([
+      ['crm', 'crm-1', 'create', undefined],
+      ['crm', 'crm-2', 'create', undefined],
+      ['crm', 'crm-3', 'create', undefined],
+      ['hubspot', 'h-5', 'delete', true],
+      ['hubspot', 'h-7', 'delete', true],
     ]);
-    expect(events[2]!.occurredAt).toBe(archivedAt.toISOString());
+    expect([entityOf.get('h-5'), entityOf.get('h-7')]).toEqual([entityOf.get('crm-1'), entityOf.get('crm-3')]);
+    expect(events[3]!.occurredAt).toBe(archivedAt.toISOString());
     // Published once: a later batch of the same records has nothing more to give.
     await crm.pump(new ListSource([{ ...inserted('crm-1', 'ann@example.com'), sequence: '2', changedAt: new Date('2026-12-01T10:00:00Z') }]), 10);
     expect(published().map(({ data }) => [data.recordId, data.operation])).toEqual([['crm-1', 'create']]);

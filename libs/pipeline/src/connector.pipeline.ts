@@ -32,6 +32,8 @@ export interface RecordChange {
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   changedAt: Date;
+  /** For an insert: when the record was made, where the source tells and it may be earlier than `changedAt`. */
+  createdAt?: Date;
 }
 
 /** A source read in its own change order and acknowledged once published (PostgreSQL capture, pollers). */
@@ -238,7 +240,7 @@ export class ConnectorPipeline {
     for (const { change, after } of linked) {
       const matchKey = change.operation === 'delete' ? null : matchKeyOf(matchOn, after);
       if (matchKey === null || claims.has(change.recordId)) continue;
-      const madeAt = new Date(change.changedAt.getTime() - CLOCK_SKEW_MS);
+      const madeAt = new Date((change.createdAt ?? change.changedAt).getTime() - CLOCK_SKEW_MS);
       claims.set(change.recordId, { entityId: identity.get(change.recordId)!.entityId, matchKey, madeAt });
     }
     return this.unseenDeletes.claimedBy(tenantId, entityType, this.systemId, [...claims.values()]);

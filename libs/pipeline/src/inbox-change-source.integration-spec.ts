@@ -7,15 +7,15 @@ class FakeSourceRecords implements RecordFetcher {
   readonly records = new Map<string, FetchedRecord>();
   calls: string[][] = [];
 
-  put(recordId: string, values: Record<string, unknown>, modifiedAtMs: number): void {
-    this.records.set(recordId, { recordId, values, modifiedAtMs });
+  put(recordId: string, values: Record<string, unknown>, modifiedAtMs: number, createdAtMs?: number): void {
+    this.records.set(recordId, { recordId, values, modifiedAtMs, ...(createdAtMs === undefined ? {} : { createdAtMs }) });
   }
 
   async fetch(recordIds: string[]): Promise<FetchedRecord[]> {
     this.calls.push(recordIds);
     return recordIds.flatMap((id) => {
       const record = this.records.get(id);
-      return record ? [{ recordId: record.recordId, values: record.values, modifiedAtMs: record.modifiedAtMs }] : [];
+      return record ? [{ ...record }] : [];
     });
   }
 }
@@ -63,6 +63,18 @@ describe('InboxChangeSource', () => {
       ['2', 'insert', '2000', null, { email: 'b@x.com' }],
     ]);
     expect(await source.pendingNotices()).toBe(0);
+  });
+
+  it('says when a record first seen after edits was made, and only for its creation', async () => {
+    // Made at 1000, edited until 4000 before its first fetch; a matching key's delete elsewhere is weighed by when it was made.
+    remote.put('5', { email: 'e@x.com', phone: '2' }, 4_000, 1_000);
+    await source.enqueue([{ recordId: '5', kind: 'changed', modifiedAtMs: 4_000, values: null }]);
+    const [created] = await readAndAcknowledge();
+    expect([created?.operation, created?.changedAt.getTime(), created?.createdAt?.getTime()]).toEqual(['insert', 4_000, 1_000]);
+    remote.put('5', { email: 'e@x.com', phone: '3' }, 5_000, 1_000);
+    await source.enqueue([{ recordId: '5', kind: 'changed', modifiedAtMs: 5_000, values: null }]);
+    const [updated] = await readAndAcknowledge();
+    expect([updated?.operation, updated?.createdAt]).toEqual(['update', undefined]);
   });
 
   it('drops duplicated, late and unchanged reports, and gives the last report as before', async () => {

@@ -5,6 +5,8 @@ export interface FetchedRecord {
   recordId: string;
   values: Record<string, unknown>;
   modifiedAtMs: number;
+  /** When the record was made, where the source tells. */
+  createdAtMs?: number;
   /** Writes the record went through, where the source keeps a history: the fields each one set. */
   writes?: FetchedWrite[];
 }
@@ -138,6 +140,11 @@ export class InboxChangeSource implements RecordChangeSource {
           if (!change) continue;
           recordChanges.push(change);
           last = state;
+        }
+        // A record seen for the first time may be seen long after it was made.
+        const createdAtMs = fetched.get(recordId)?.createdAtMs;
+        if (!reported && createdAtMs !== undefined) {
+          for (const change of recordChanges) if (change.operation === 'insert') change.createdAt = new Date(createdAtMs);
         }
         const newest = recordChanges.at(-1);
         if (!newest || !last) {

@@ -179,7 +179,9 @@ function fetched(contact: HubSpotContact, properties: readonly string[]): Fetche
   const modifiedAtMs = contactModifiedAtMs(contact);
   if (modifiedAtMs === null) return [];
   const writes = contact.propertiesWithHistory ? { writes: writesOf(contact.propertiesWithHistory) } : {};
-  return [{ recordId: contact.id, values: pickMapped(contact, properties), modifiedAtMs, ...writes }];
+  const createdAtMs = Date.parse(contact.createdAt ?? contact.properties['createdate'] ?? '');
+  const created = Number.isNaN(createdAtMs) ? {} : { createdAtMs };
+  return [{ recordId: contact.id, values: pickMapped(contact, properties), modifiedAtMs, ...created, ...writes }];
 }
 
 /** The contact's property history as writes: the properties each one set, at its time. */
