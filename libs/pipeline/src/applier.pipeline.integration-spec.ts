@@ -1,6 +1,6 @@
 import { SCHEMA_VERSION, type MessageOf } from '@tandem/contracts';
 import { Publisher, topicNames, type MessageBatch, type TopicRecords } from '@tandem/messaging';
-import { createPgSqlClient, IdentityRepository, migrate, type PgSqlClient } from '@tandem/state';
+import { createPgSqlClient, IdentityRepository, migrate, RecordErrorRepository, type PgSqlClient } from '@tandem/state';
 import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { randomUUID } from 'node:crypto';
 import { ApplierPipeline, type ApplierPipelineOptions, type ApplyInput, type ApplyOutcome, type ApplyTarget, type CreateMatch } from './applier.pipeline';
@@ -140,6 +140,38 @@ describe('ApplierPipeline', () => {
       [2, 'stale'],
       [3, 'applied'],
     ]);
+  });
+
+  it('answers a command whose failure it logged with that failure when it comes again, and writes nothing of it', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const entityId = randomUUID();
+    // The target refuses the create: a person's record holds the email (verify seed 195).
+    class RefusingCreates extends RecordingTarget {
+      override async apply(commands: ApplyInput[]): Promise<ApplyOutcome[]> {
+        const outcomes = await super.apply(commands);
+        return outcomes.map((outcome, index) =>
+          commands[index]!.recordId === null ? { ...outcome, recordId: 'r-9', outcome: 'failed', fields: {}, error: { code: 'record_exists', message: 'taken', retryable: false } } : outcome,
+        );
+      }
+    }
+    const target = new RefusingCreates();
+    const guarded = pipeline(target, { guardVersions: true });
+    const create = { ...createCommand(tenantId, entityId), data: { ...createCommand(tenantId, entityId).data, fields: { email_address: 'x@example.com', first_name: 'Old' } } };
+    await guarded.handle(batchOf([create]));
+    sent.length = 0;
+    // Its result was taken, but the offset not committed: it comes again, behind a newer edit.
+    await guarded.handle(batchOf([create, updateCommand(tenantId, entityId, 2)]));
+
+    expect(target.inputs.map((input) => [input.version, input.fields])).toEqual([
+      [1, { email_address: 'x@example.com', first_name: 'Old' }],
+      [2, { first_name: 'v2' }],
+    ]);
+    const results = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.result'>));
+    expect(results.filter((result) => result.type === 'apply.result').map((result) => [result.data.version, result.data.outcome, result.data.error?.code ?? null])).toEqual([
+      [1, 'failed', 'record_exists'],
+      [2, 'applied', null],
+    ]);
+    expect((await new RecordErrorRepository(client).list({ tenantId, limit: 10 })).map((error) => error.commandId)).toEqual([create.eventId]);
   });
 
   it('gives stale answers the position where the write that carried them landed, when the first answers were lost', async () => {

@@ -93,7 +93,8 @@ export class ApplierPipeline {
     const mine = batch.messages.filter(({ message }) => message.data.target === this.systemId);
     const misrouted = batch.messages.filter(({ message }) => message.data.target !== this.systemId);
     const stale = await this.timings.time('versions', () => this.staleCommands(mine.map(({ message }) => message)));
-    const fresh = mine.filter(({ message }) => !stale.has(message.eventId));
+    const failedBefore = await this.timings.time('versions', () => this.failedBefore(mine.map(({ message }) => message)));
+    const fresh = mine.filter(({ message }) => !stale.has(message.eventId) && !failedBefore.has(message.eventId));
     const matched = await this.timings.time('match', () => this.matchedRecords(fresh.map(({ message }) => message)));
     const written = await this.timings.time('apply', () => this.call(() =>
       this.target.apply(
@@ -110,7 +111,7 @@ export class ApplierPipeline {
       ),
     ));
     const byCommand = new Map(fresh.map(({ message }, index) => [message.eventId, written[index]]));
-    const outcomes = mine.map(({ message }) => stale.get(message.eventId) ?? byCommand.get(message.eventId));
+    const outcomes = mine.map(({ message }) => stale.get(message.eventId) ?? failedBefore.get(message.eventId) ?? byCommand.get(message.eventId));
     if (this.options.guardVersions) await this.timings.time('versions', () => this.recordVersions(mine.map(({ message }) => message), outcomes));
 
     await this.timings.time('link', () => this.linkCreatedRecords(mine.map(({ message }) => message), outcomes));
@@ -143,7 +144,7 @@ export class ApplierPipeline {
           position: outcome.position,
         },
       });
-      if (outcome.outcome === 'failed' && outcome.error) {
+      if (outcome.outcome === 'failed' && outcome.error && !failedBefore.has(message.eventId)) {
         letters.push(deadLetter(record, outcome.error.code, outcome.error.message, this.service));
         errors.push({
           tenantId: message.tenantId,
@@ -157,10 +158,28 @@ export class ApplierPipeline {
         });
       }
     });
+    // Logged before the results go out, so a batch delivered again finds its failures answered.
+    if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
     await this.timings.time('publish', () =>
       Promise.all([this.publisher.publish(this.topics.changes, results), this.publisher.deadLetter(this.topics.deadLetters, letters)]),
     );
-    if (errors.length > 0) await new RecordErrorRepository(this.db).record(errors);
+  }
+
+  /**
+   * With `guardVersions`: the commands whose failure is in the error log and not redriven, answered
+   * as they were. Written again, a create that failed would be folded into the later commands of its
+   * entity, and its values would overwrite what those commands left alone.
+   */
+  private async failedBefore(commands: MessageOf<'apply.command'>[]): Promise<Map<string, ApplyOutcome>> {
+    const failed = new Map<string, ApplyOutcome>();
+    if (!this.options.guardVersions || commands.length === 0) return failed;
+    const log = new RecordErrorRepository(this.db);
+    for (const [tenantId, tenantCommands] of groupByTenant(commands)) {
+      for (const [commandId, error] of await log.unredrivenByCommand(tenantId, this.systemId, tenantCommands.map((command) => command.eventId))) {
+        failed.set(commandId, { commandId, recordId: error.recordId, outcome: 'failed', fields: {}, error: { code: error.code, message: error.message, retryable: false }, position: null });
+      }
+    }
+    return failed;
   }
 
   /**

@@ -453,6 +453,19 @@ describe('reconcile', () => {
     expect(next!.commands[0]!.data).toMatchObject({ target: 'customer', recordId: null, operation: 'upsert' });
   });
 
+  it('takes a failure answered again for a command delivered twice for nothing', () => {
+    const sync = compile();
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));
+    const answer = result(edit!.commands[0]!, 'cust-1');
+    const failed = { ...answer, data: { ...answer.data, outcome: 'failed' as const, recordId: null, error: { code: RECORD_MISSING, message: 'gone', retryable: false } } };
+    // Taken once, while the write was pending; the second answer changes nothing.
+    const [taken, repeated] = run(sync, [failed, failed], edit!.state);
+    expect(taken!.state.systems['customer']!.missingRecordId).toBe('cust-1');
+    expect(repeated!.skipped).toMatch(/already taken/);
+    expect(repeated!.state).toEqual(taken!.state);
+    expect(repeated!.commands).toEqual([]);
+  });
+
   it('sends a write that found its record missing to the record that has since replaced it there', () => {
     const sync = compile();
     const state = synced(sync);

@@ -162,6 +162,8 @@ class Run {
     const system = this.systemState(data.target);
     if (data.outcome === 'failed') {
       const failedWrite = system.pending.find((write) => write.commandId === data.commandId);
+      // The answer again to a command delivered twice: what it said was taken the first time.
+      if (!failedWrite) return this.skip(`the failure of ${data.commandId} was already taken`);
       system.pending = system.pending.filter((write) => write.commandId !== data.commandId);
       const code = data.error?.code ?? 'unknown';
       system.lastError = { code, message: data.error?.message ?? '', commandId: data.commandId };

@@ -200,6 +200,11 @@ CREATE TABLE tandem_unseen_deletes (
 CREATE INDEX tandem_unseen_deletes_key_idx ON tandem_unseen_deletes (tenant_id, entity_type, match_key);
 `;
 
+const recordErrorCommands = `
+-- A command delivered again after its failure was logged is answered from the log.
+CREATE INDEX tandem_record_errors_command_idx ON tandem_record_errors (tenant_id, system_id, command_id);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -209,4 +214,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '006_applied_version_records', sql: appliedVersionRecords },
   { id: '007_applied_version_positions', sql: appliedVersionPositions },
   { id: '008_unseen_deletes', sql: unseenDeletes },
+  { id: '009_record_error_commands', sql: recordErrorCommands },
 ];

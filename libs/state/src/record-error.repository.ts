@@ -61,6 +61,21 @@ export class RecordErrorRepository {
     return rows.map((row) => toSafeNumber(row.id)).sort((a, b) => a - b);
   }
 
+  /**
+   * The errors logged for these commands of one system and not redriven, by command id: a command
+   * delivered again after its failure was answered gets the same answer, not a second attempt.
+   */
+  async unredrivenByCommand(tenantId: string, systemId: string, commandIds: string[]): Promise<Map<string, Pick<RecordErrorEntry, 'recordId' | 'code' | 'message'>>> {
+    if (commandIds.length === 0) return new Map();
+    const { rows } = await this.client.query<{ command_id: string; record_id: string | null; code: string; message: string }>(
+      `SELECT DISTINCT ON (command_id) command_id, record_id, code, message FROM tandem_record_errors
+       WHERE tenant_id = $1 AND system_id = $2 AND command_id = ANY($3::text[]) AND redriven_at IS NULL
+       ORDER BY command_id, id DESC`,
+      [tenantId, systemId, commandIds],
+    );
+    return new Map(rows.map((row) => [row.command_id, { recordId: row.record_id, code: row.code, message: row.message }]));
+  }
+
   /** Newest first, redriven ones included (with `redrivenAt` set). */
   async list(query: RecordErrorQuery): Promise<StoredRecordError[]> {
     const params: unknown[] = [query.tenantId];
