@@ -90,7 +90,22 @@ export class KafkaBroker implements Broker {
   }
 
   consumer(options: ConsumerOptions): BatchConsumer {
-    const consumer = new KafkaBatchConsumer(this.kafka, options, this.options.logger);
+    const consumer = new KafkaBatchConsumer(
+      () =>
+        this.kafka.consumer({
+          groupId: options.groupId,
+          allowAutoTopicCreation: false,
+          // Short fetch waits keep end-to-end latency low; full batches still form under load. To gather,
+          // the broker is asked for more than a burst holds, so it waits out the window.
+          maxWaitTimeInMs: options.gatherMs ?? 50,
+          minBytes: options.gatherMs === undefined ? 1 : 1024 * 1024,
+          sessionTimeout: 30_000,
+          heartbeatInterval: 3_000,
+          maxBytesPerPartition: 1024 * 1024,
+        }),
+      options,
+      this.options.logger,
+    );
     this.consumers.push(consumer);
     return consumer;
   }
@@ -111,41 +126,64 @@ export class KafkaBroker implements Broker {
   }
 }
 
-class KafkaBatchConsumer implements BatchConsumer {
-  private readonly consumer: Consumer;
+/**
+ * A consumer group member working batches through a handler, committing each batch once handled.
+ * kafkajs restarts its consumer after a retriable failure; after any other (a group coordinator
+ * lost while a restarted broker loads, a stale generation) it stays stopped for good while the
+ * process lives on, so this starts a new one, with a back-off, until it is stopped.
+ */
+export class KafkaBatchConsumer implements BatchConsumer {
+  private consumer: Consumer;
+  private handler: BatchHandler | null = null;
   private readonly stopping = new AbortController();
   private assigned: Record<string, number[]> = {};
   private running = false;
   /** Topics paused by the caller (an open breaker): a failed batch's back-off must not resume them. */
   private readonly pausedTopics = new Set<string>();
+  private readonly failures = new Map<string, number>();
 
   constructor(
-    kafka: Kafka,
+    private readonly createConsumer: () => Consumer,
     private readonly options: ConsumerOptions,
     private readonly logger: MessagingLogger,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      // Short fetch waits keep end-to-end latency low; full batches still form under load. To gather,
-      // the broker is asked for more than a burst holds, so it waits out the window.
-      maxWaitTimeInMs: options.gatherMs ?? 50,
-      minBytes: options.gatherMs === undefined ? 1 : 1024 * 1024,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      maxBytesPerPartition: 1024 * 1024,
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      this.assigned = event.payload.memberAssignment;
-    });
+    this.consumer = this.newConsumer();
   }
 
   async start(handler: BatchHandler): Promise<void> {
+    this.handler = handler;
+    this.running = true;
+    await this.run();
+  }
+
+  private newConsumer(): Consumer {
+    const consumer = this.createConsumer();
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.assigned = event.payload.memberAssignment;
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart && this.running && consumer === this.consumer) void this.replaceAfter(event.payload.error, 1);
+    });
+    return consumer;
+  }
+
+  private async replaceAfter(error: Error, attempt: number): Promise<void> {
     const { min, max } = this.options.retryDelayMs ?? { min: 200, max: 10_000 };
-    const failures = new Map<string, number>();
+    const delay = Math.min(max, min * 2 ** (attempt - 1));
+    this.logger.error(`consumer of ${this.options.topics.join(', ')} stopped (${describeError(error)}); starting a new one in ${delay} ms`, { attempt });
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (!this.running) return;
+    await this.consumer.disconnect().catch(() => undefined);
+    this.consumer = this.newConsumer();
+    await this.run().catch((failure: unknown) => this.replaceAfter(failure instanceof Error ? failure : new Error(String(failure)), attempt + 1));
+  }
+
+  private async run(): Promise<void> {
+    const { min, max } = this.options.retryDelayMs ?? { min: 200, max: 10_000 };
+    const handler = this.handler!;
+    const { failures } = this;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
-    this.running = true;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -187,6 +225,8 @@ class KafkaBatchConsumer implements BatchConsumer {
         await heartbeat();
       },
     });
+    // A consumer started anew keeps the caller's pauses.
+    if (this.pausedTopics.size > 0) this.consumer.pause([...this.pausedTopics].map((topic) => ({ topic })));
   }
 
   pause(topics: string[] = this.options.topics): void {
