@@ -59,6 +59,11 @@ export interface SystemState {
    */
   missingRecordId?: string | null;
   /**
+   * Records writes found missing before `missingRecordId`, whose deletes have not been reported yet
+   * (the newest few). Absent in older states.
+   */
+  earlierMissingRecordIds?: string[];
+  /**
    * The record a restore replaced here (Tandem's delete removed it, or is removing it): changes still
    * reported from it are the system's edits, but it is not the entity's record there. Absent in
    * older states.

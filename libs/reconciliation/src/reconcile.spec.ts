@@ -601,6 +601,34 @@ describe('reconcile', () => {
     expectDeletedRecordStaysGone(sync, weighed!.state);
   });
 
+  it('weighs the late deletes of two records writes found missing one after the other, and takes neither back by a late edit', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    // cust-1 and then cust-2, which replaced it, were found missing by CRM edits; cust-3 holds the
+    // entity now. The customer's connector, far behind, then reports an edit of cust-1 and the
+    // deletes of both (verify seed 183).
+    const recreated = recreatedAfterMissing(sync);
+    const [edit] = run(sync, [change('crm', 5, { phone: { before: '333', after: '444' } })], recreated);
+    const answer = result(edit!.commands[0]!, 'cust-2');
+    const [, again] = run(sync, [
+      { ...answer, data: { ...answer.data, outcome: 'failed', error: { code: RECORD_MISSING, message: 'gone', retryable: false } } },
+      change('crm', 6, { phone: { before: '444', after: '555' } }),
+    ], edit!.state);
+    const made = run(sync, [result(again!.commands[0]!, 'cust-3')], again!.state)[0]!.state;
+    expect(made.systems['customer']!.recordId).toBe('cust-3');
+
+    const [lateEdit, firstDelete, secondDelete] = run(sync, [
+      onRecord(change('customer', 10, { last_name: { before: 'Lee', after: 'Lim' } }), 'cust-1'),
+      onRecord(change('customer', 11, {}, 'delete'), 'cust-1'),
+      onRecord(change('customer', 12, {}, 'delete'), 'cust-2'),
+    ], made);
+    expect(lateEdit!.state.systems['customer']!.recordId).toBe('cust-3');
+    expect([firstDelete, secondDelete].map((outcome) => outcome!.conflicts.map((c) => [c.data.kind, c.data.outcome?.deleted]))).toEqual([
+      [['delete_update', false]],
+      [['delete_update', false]],
+    ]);
+    expect(secondDelete!.state.systems['customer']!.recordId).toBe('cust-3');
+  });
+
   it('keeps the record Tandem re-created as the system\'s when a late edit of the missing one comes in', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const recreated = recreatedAfterMissing(sync);

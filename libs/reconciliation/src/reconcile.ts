@@ -93,8 +93,8 @@ class Run {
     system.lastSequenceRecordId = data.recordId;
     if (data.operation === 'delete' && standsForAnotherRecord(system, data.recordId)) {
       if (system.unlinkedDeletes?.includes(data.recordId)) return this.skip(`the delete of record ${data.recordId} was already taken`);
-      if (system.missingRecordId === data.recordId && !this.state.deleted) {
-        system.missingRecordId = null;
+      if (isMissing(system, data.recordId) && !this.state.deleted) {
+        forgetMissing(system, data.recordId);
         takeDeleteOf(system, data.recordId);
         return this.deleteOfReplaced(system, { system: origin.id, at: effectiveTime(event), eventId: event.eventId });
       }
@@ -112,7 +112,7 @@ class Run {
       // The record a create of Tandem's made there, deleted before the create's result came back
       // (the connector knows it from the applier's link): the system's delete of the entity's record,
       // made over at least what that create wrote. Any other record was replaced by Tandem.
-      const createdHere = system.recordId === null && data.recordId !== system.replacedRecordId && data.recordId !== system.missingRecordId;
+      const createdHere = system.recordId === null && data.recordId !== system.replacedRecordId && !isMissing(system, data.recordId);
       if (!createdHere) return this.skip(`record ${data.recordId} is no longer ${origin.id}'s record of this entity`);
       const create = system.pending.find((write) => !write.deletes)!;
       for (const [field, version] of Object.entries(create.fieldVersions)) markSeen(system, field, version, null);
@@ -124,7 +124,7 @@ class Run {
     const recordGoing =
       data.operation !== 'delete' &&
       (system.pending.some((write) => write.deletes) ||
-        ((data.recordId === system.replacedRecordId || data.recordId === system.missingRecordId || system.unlinkedDeletes?.includes(data.recordId) === true) &&
+        ((data.recordId === system.replacedRecordId || isMissing(system, data.recordId) || system.unlinkedDeletes?.includes(data.recordId) === true) &&
           data.recordId !== system.recordId));
     if (!recordGoing) system.recordId = data.recordId;
     this.source = origin.id;
@@ -175,14 +175,14 @@ class Run {
           return;
         }
         // The record was deleted there concurrently; its delete arrives as a change of its own.
-        system.missingRecordId = missing;
+        if (missing !== null) markMissing(system, missing);
         system.recordId = null;
       }
       // The record the create found is the one the system last reported for this entity, heard while
       // Tandem's delete there was still on its way (so not taken then): a create of Tandem's whose
       // result was lost made it, or a person did. Either way it is linked to the entity.
       const reportedHere =
-        data.recordId !== null && data.recordId === system.lastSequenceRecordId && data.recordId !== system.replacedRecordId && data.recordId !== system.missingRecordId;
+        data.recordId !== null && data.recordId === system.lastSequenceRecordId && data.recordId !== system.replacedRecordId && !isMissing(system, data.recordId);
       if (code === RECORD_EXISTS && system.recordId === null && reportedHere && !system.pending.some((write) => write.deletes)) {
         system.recordId = data.recordId;
       }
@@ -204,7 +204,7 @@ class Run {
     if (data.recordId !== null && !removed && !replaced) {
       // The applier found the known record gone and made the entity anew: the system's delete of the
       // old record, when it arrives, is weighed like any write found missing.
-      if (system.recordId !== null && system.recordId !== data.recordId && !madeAfterDelete) system.missingRecordId = system.recordId;
+      if (system.recordId !== null && system.recordId !== data.recordId && !madeAfterDelete) markMissing(system, system.recordId);
       system.recordId = data.recordId;
     }
     if (madeAfterDelete) {
@@ -812,6 +812,25 @@ class Run {
  * Whether a system's record of the entity is no longer `recordId`: it has another, or is being
  * given a new one (Tandem re-creating a record it deleted there).
  */
+/**
+ * A record writes found missing there: its delete, when reported, is the system's own. One found
+ * missing before it, whose delete has not been reported yet, is kept for that delete too.
+ */
+function markMissing(system: SystemState, recordId: string): void {
+  const earlier = system.missingRecordId;
+  if (earlier && earlier !== recordId) system.earlierMissingRecordIds = [...(system.earlierMissingRecordIds ?? []), earlier].slice(-UNLINKED_DELETES_KEPT);
+  system.missingRecordId = recordId;
+}
+
+function isMissing(system: SystemState, recordId: string): boolean {
+  return system.missingRecordId === recordId || system.earlierMissingRecordIds?.includes(recordId) === true;
+}
+
+function forgetMissing(system: SystemState, recordId: string): void {
+  if (system.missingRecordId === recordId) system.missingRecordId = null;
+  if (system.earlierMissingRecordIds) system.earlierMissingRecordIds = system.earlierMissingRecordIds.filter((id) => id !== recordId);
+}
+
 /** The system's delete of a record that is not the entity's record there is taken once, and the record never is again. */
 function takeDeleteOf(system: SystemState, recordId: string): void {
   system.unlinkedDeletes = [...(system.unlinkedDeletes ?? []), recordId].slice(-UNLINKED_DELETES_KEPT);
