@@ -586,6 +586,18 @@ describe('reconcile', () => {
     expectDeletedRecordStaysGone(sync, weighed!.state);
   });
 
+  it('keeps a record whose delete lost to an update from being the system\'s record again, by a write confirmed on it late', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    // The CRM's edit went to cust-1 and landed there; the customer then deleted cust-1, and that
+    // delete was weighed before the edit's result came back (verify seed 202).
+    const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));
+    const [weighed, landed] = run(sync, [onRecord(change('customer', 20, {}, 'delete'), 'cust-1'), result(edit!.commands[0]!, 'cust-1')], edit!.state);
+    expect(weighed!.conflicts.map((c) => c.data.kind)).toEqual(['delete_update']);
+    expect(landed!.state.systems['customer']?.recordId).toBeNull();
+    const [next] = run(sync, [change('crm', 6, { phone: { after: '333' } })], landed!.state);
+    expect(next!.commands.map((c) => [c.data.target, c.data.recordId])).toEqual([['customer', null]]);
+  });
+
   it('keeps a record a write found missing, whose delete it then took, from being the system\'s record again, by a late edit of it', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' });
     const [edit] = run(sync, [change('crm', 2, { phone: { before: '111', after: '222' } })], synced(sync));

@@ -201,7 +201,9 @@ class Run {
     // A write sent before a restore, confirmed on the record the restore replaced (Tandem's delete
     // is removing it): that record does not become the entity's record there again.
     const replaced = data.recordId === system.replacedRecordId && system.recordId !== data.recordId && system.pending.some((write) => write.deletes);
-    if (data.recordId !== null && !removed && !replaced) {
+    // A write that landed on a record before the system's delete of it was taken: that record is gone.
+    const deletedThere = data.recordId !== null && system.unlinkedDeletes?.includes(data.recordId) === true;
+    if (data.recordId !== null && !removed && !replaced && !deletedThere) {
       // The applier found the known record gone and made the entity anew: the system's delete of the
       // old record, when it arrives, is weighed like any write found missing.
       if (system.recordId !== null && system.recordId !== data.recordId && !madeAfterDelete) markMissing(system, system.recordId);
