@@ -7,10 +7,10 @@ import {
   IdentityRepository,
   RecordErrorRepository,
   UnseenDeleteRepository,
+  type KeyClaim,
   type RecordToResolve,
   type ResolvedIdentity,
   type SqlClient,
-  type KeyClaim,
   type UnseenDelete,
 } from '@tandem/state';
 import { decodeStoredEntity, type StoredEntityRecord } from './stored-entity.codec';

@@ -36,7 +36,8 @@ export interface Reconciliation {
 /** Writes kept per system awaiting confirmation; older ones are superseded by the newest. */
 const MAX_PENDING_WRITES = 32;
 const RECONCILER = 'reconciler';
-const UNLINKED_DELETES_KEPT = 8;
+/** Gone records a system's state remembers (deletes taken, records found missing): the newest few. */
+const GONE_RECORDS_KEPT = 8;
 /** Confirmed writes whose landing positions a system's state keeps. */
 const LANDINGS_KEPT = 4;
 
@@ -92,7 +93,7 @@ class Run {
     system.lastSequence = data.sequence;
     system.lastSequenceRecordId = data.recordId;
     if (data.operation === 'delete' && standsForAnotherRecord(system, data.recordId)) {
-      if (system.unlinkedDeletes?.includes(data.recordId)) return this.skip(`the delete of record ${data.recordId} was already taken`);
+      if (deleteTaken(system, data.recordId)) return this.skip(`the delete of record ${data.recordId} was already taken`);
       if (isMissing(system, data.recordId) && !this.state.deleted) {
         forgetMissing(system, data.recordId);
         takeDeleteOf(system, data.recordId);
@@ -124,7 +125,7 @@ class Run {
     const recordGoing =
       data.operation !== 'delete' &&
       (system.pending.some((write) => write.deletes) ||
-        ((data.recordId === system.replacedRecordId || isMissing(system, data.recordId) || system.unlinkedDeletes?.includes(data.recordId) === true) &&
+        ((data.recordId === system.replacedRecordId || isMissing(system, data.recordId) || deleteTaken(system, data.recordId)) &&
           data.recordId !== system.recordId));
     if (!recordGoing) system.recordId = data.recordId;
     this.source = origin.id;
@@ -202,7 +203,7 @@ class Run {
     // is removing it): that record does not become the entity's record there again.
     const replaced = data.recordId === system.replacedRecordId && system.recordId !== data.recordId && system.pending.some((write) => write.deletes);
     // A write that landed on a record before the system's delete of it was taken: that record is gone.
-    const deletedThere = data.recordId !== null && system.unlinkedDeletes?.includes(data.recordId) === true;
+    const deletedThere = data.recordId !== null && deleteTaken(system, data.recordId);
     if (data.recordId !== null && !removed && !replaced && !deletedThere) {
       // The applier found the known record gone and made the entity anew: the system's delete of the
       // old record, when it arrives, is weighed like any write found missing.
@@ -458,7 +459,7 @@ class Run {
    */
   private deleteOfUnlinked(system: SystemState, event: MessageOf<'change'>): void {
     if (this.state.deleted) return this.skip(`record ${event.data.recordId}, deleted before Tandem saw it, is of an entity already deleted`);
-    if (system.unlinkedDeletes?.includes(event.data.recordId)) return this.skip(`the delete of record ${event.data.recordId} was already taken`);
+    if (deleteTaken(system, event.data.recordId)) return this.skip(`the delete of record ${event.data.recordId} was already taken`);
     takeDeleteOf(system, event.data.recordId);
     this.deleteOfReplaced(system, { system: event.origin, at: effectiveTime(event), eventId: event.eventId });
   }
@@ -811,16 +812,12 @@ class Run {
 }
 
 /**
- * Whether a system's record of the entity is no longer `recordId`: it has another, or is being
- * given a new one (Tandem re-creating a record it deleted there).
- */
-/**
  * A record writes found missing there: its delete, when reported, is the system's own. One found
  * missing before it, whose delete has not been reported yet, is kept for that delete too.
  */
 function markMissing(system: SystemState, recordId: string): void {
   const earlier = system.missingRecordId;
-  if (earlier && earlier !== recordId) system.earlierMissingRecordIds = [...(system.earlierMissingRecordIds ?? []), earlier].slice(-UNLINKED_DELETES_KEPT);
+  if (earlier && earlier !== recordId) system.earlierMissingRecordIds = [...(system.earlierMissingRecordIds ?? []), earlier].slice(-GONE_RECORDS_KEPT);
   system.missingRecordId = recordId;
 }
 
@@ -835,9 +832,17 @@ function forgetMissing(system: SystemState, recordId: string): void {
 
 /** The system's delete of a record that is not the entity's record there is taken once, and the record never is again. */
 function takeDeleteOf(system: SystemState, recordId: string): void {
-  system.unlinkedDeletes = [...(system.unlinkedDeletes ?? []), recordId].slice(-UNLINKED_DELETES_KEPT);
+  system.unlinkedDeletes = [...(system.unlinkedDeletes ?? []), recordId].slice(-GONE_RECORDS_KEPT);
 }
 
+function deleteTaken(system: SystemState, recordId: string): boolean {
+  return system.unlinkedDeletes?.includes(recordId) === true;
+}
+
+/**
+ * Whether a system's record of the entity is no longer `recordId`: it has another, or is being
+ * given a new one (Tandem re-creating a record it deleted there).
+ */
 function standsForAnotherRecord(system: SystemState, recordId: string): boolean {
   return system.recordId !== null ? system.recordId !== recordId : system.pending.some((write) => !write.deletes);
 }
