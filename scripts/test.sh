@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: static checks, unit tests, then integration tests against real PostgreSQL,
-# Redis and Kafka. Starts what is missing and stops only what it started.
+# The whole test suite: static checks, unit tests, integration tests against real PostgreSQL, Redis
+# and Kafka, then the convergence check's default profile (on a broker of its own). Starts what is
+# missing and stops only what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TZ=UTC KAFKAJS_NO_PARTITIONER_WARNING=1
@@ -20,3 +21,4 @@ if ! (REPO_ROOT="$PWD" && source scripts/kafka/common.sh && kafka_answers); then
 fi
 trap '[ "$started_kafka" = 1 ] && bash scripts/kafka/stop.sh' EXIT
 echo "== integration"; npx jest -c jest.integration.config.js --runInBand
+echo "== verify"; bash scripts/verify.sh
