@@ -1,8 +1,8 @@
 import { createCrmHubSpotWorld, crmHubSpotSync, startCrmHubSpotStack, type CrmHubSpotWorld, type ServiceStack } from '@tandem/local-stack';
-import { ConflictLogRepository } from '@tandem/state';
+import { ConflictLogRepository, IdentityRepository } from '@tandem/state';
 import { eventually } from '@tandem/testing';
 
-describe('a HubSpot copy of a CRM contact, made and archived before Tandem ever saw it', () => {
+describe('HubSpot contacts archived before Tandem heard what happened to them', () => {
   let world: CrmHubSpotWorld;
   let stack: ServiceStack;
   let copyId: string;
@@ -47,5 +47,54 @@ describe('a HubSpot copy of a CRM contact, made and archived before Tandem ever 
     // The update won: the contact stays on both sides.
     expect((await world.crm.query(`SELECT full_name FROM contacts WHERE email = 'zoe@example.com'`)).rows).toEqual([{ full_name: 'Zoe Lee' }]);
     expect(world.hubspot.getContact(tandemCopy.id)?.archived).toBe(false);
+  });
+
+  it('weighs a HubSpot edit made just before Tandem archived the contact, whose webhooks never came, against the CRM\'s delete', async () => {
+    await world.crm.query(`INSERT INTO contacts (full_name, email, phone) VALUES ('Ivy Race', 'ivy@example.com', '100')`);
+    const id = await eventually(() => {
+      const found = world.hubspot.contacts().find((contact) => contact.properties['email'] === 'ivy@example.com');
+      expect(found?.properties['phone']).toBe('100');
+      return found!.id;
+    });
+    const entityId = await eventually(async () => {
+      const linked = (await new IdentityRepository(stack.db).linkedEntities('acme', 'contact', 'hubspot', [id])).get(id);
+      expect(linked).toBeDefined();
+      return linked!;
+    });
+    // The connector has read the contact as Tandem created it.
+    await eventually(async () => {
+      const { rows } = await stack.db.query(`SELECT 1 FROM tandem_sync_log WHERE entity_id = $1 AND system_id = 'hubspot' AND action LIKE 'change.%'`, [entityId]);
+      expect(rows).not.toHaveLength(0);
+    });
+    // A person edits the phone in HubSpot, and the CRM deletes the contact before Tandem hears of the
+    // edit: Tandem's archive lands over it. HubSpot gives up on both webhooks; only the sweep finds them.
+    world.hubspot.setWebhookTarget(null);
+    try {
+      world.hubspot.updateContact(id, { phone: 'hubspot-unheard' });
+      await world.crm.query(`DELETE FROM contacts WHERE email = 'ivy@example.com'`);
+      await eventually(() => expect(world.hubspot.getContact(id)).toBeUndefined());
+    } finally {
+      world.hubspot.setWebhookTarget(`http://127.0.0.1:${stack.connectors.get('hubspot')!.port}/webhooks/hubspot`);
+    }
+
+    const [conflict] = await eventually(
+      async () => {
+        const found = (await new ConflictLogRepository(stack.db).list({ tenantId: 'acme', entityId, limit: 10 })).filter((c) => c.kind === 'delete_update');
+        expect(found).toHaveLength(1);
+        return found;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(conflict!.sides.map((side) => [side.system, side.deleted]).sort()).toEqual([
+      ['crm', true],
+      ['hubspot', false],
+    ]);
+    expect(conflict!.outcome).toMatchObject({ winner: 'hubspot', deleted: false });
+    // The update won: the contact is back on both sides with the edit, in HubSpot as a new contact.
+    await eventually(async () => {
+      expect((await world.crm.query(`SELECT phone FROM contacts WHERE email = 'ivy@example.com'`)).rows).toEqual([{ phone: 'hubspot-unheard' }]);
+      const live = world.hubspot.contacts().filter((contact) => contact.properties['email'] === 'ivy@example.com');
+      expect(live.map((contact) => contact.properties['phone'])).toEqual(['hubspot-unheard']);
+    });
   });
 });

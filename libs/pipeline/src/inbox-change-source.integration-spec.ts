@@ -152,8 +152,40 @@ describe('InboxChangeSource', () => {
       ['8', 'delete', '2000', null],
       ['9', 'delete', '2500', { email: 'zoe@example.com' }],
     ]);
-    // Only records never reported are looked up among the deleted ones.
-    expect(keeping.deletedCalls).toEqual([['8', '9']]);
+    // Records the fetch found gone are looked up among the deleted ones, unless reported deleted already.
+    expect(keeping.deletedCalls).toEqual([['1', '8', '9']]);
+    await archiving.acknowledge(changes);
+    await archiving.enqueue([{ recordId: '9', kind: 'deleted', modifiedAtMs: 2_500, values: null }]);
+    expect(await archiving.readBatch(100)).toEqual([]);
+    expect(keeping.deletedCalls).toHaveLength(1);
+  });
+
+  it('places a reported record\'s deletion where the source says it happened, after the edits its history shows', async () => {
+    // Reported at 1000; a person set phone 2 at 2000 and name Bo at 2001, and Tandem's delete archived
+    // the record at 3000. The notice that comes first is a repeat from before, without either edit.
+    const keeping = Object.assign(new FakeSourceRecords(), {
+      async fetchDeleted(recordIds: string[]): Promise<FetchedRecord[]> {
+        const writes = [{ modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }, { modifiedAtMs: 2_000, values: { phone: '2' } }, { modifiedAtMs: 2_001, values: { name: 'Bo' } }];
+        return recordIds.map((recordId) => ({ recordId, values: { phone: '2', name: 'Bo' }, modifiedAtMs: 3_000, writes }));
+      },
+    });
+    const archiving = new InboxChangeSource({ db: client, tenantId: `t_${uniqueSuffix()}`, systemId: 'hubspot', fetcher: keeping, coalesceMs: 0 });
+    await archiving.enqueue([{ recordId: '4', kind: 'record', modifiedAtMs: 1_000, values: { phone: '1', name: 'Al' } }]);
+    await archiving.acknowledge(await archiving.readBatch(100));
+    await archiving.enqueue([{ recordId: '4', kind: 'changed', modifiedAtMs: 1_000, values: null }]);
+    const changes = await archiving.readBatch(100);
+    expect(changes.map((change) => [change.operation, change.sequence, change.after])).toEqual([
+      ['update', '2000', { phone: '2', name: 'Al' }],
+      ['update', '2001', { phone: '2', name: 'Bo' }],
+      ['delete', '3000', null],
+    ]);
+    await archiving.acknowledge(changes);
+    // The edits' own webhooks, arriving after, repeat nothing.
+    await archiving.enqueue([
+      { recordId: '4', kind: 'changed', modifiedAtMs: 2_000, values: { phone: '2' } },
+      { recordId: '4', kind: 'changed', modifiedAtMs: 2_001, values: { name: 'Bo' } },
+    ]);
+    expect(await archiving.readBatch(100)).toEqual([]);
   });
 
   it('publishes a state a notice announced even when the fetch already sees a later write over it', async () => {

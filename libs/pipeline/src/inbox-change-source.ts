@@ -26,8 +26,10 @@ export interface RecordFetcher {
    */
   fetchWithHistory?(recordIds: string[]): Promise<FetchedRecord[]>;
   /**
-   * What gone records last held, where the source keeps them readable (HubSpot's archived contacts):
-   * for a record deleted before it was ever reported, it is the only way to know whose it was.
+   * What gone records last held, as of their deletion, with the writes they went through where the
+   * source keeps a history, for sources that keep them readable (HubSpot's archived contacts). For a
+   * record deleted before it was ever reported, it is the only way to know whose it was; for any
+   * record, it places the deletion where it happened and shows the edits made just before it.
    */
   fetchDeleted?(recordIds: string[]): Promise<FetchedRecord[]>;
 }
@@ -115,8 +117,8 @@ export class InboxChangeSource implements RecordChangeSource {
       const previous = await this.records.load(tenantId, systemId, [...byRecord.keys()]);
       const { fetcher } = this.options;
       const fetched = await this.fetchCurrent([...toFetch, ...foundPastReport(byRecord, previous, fetcher)], previous);
-      const neverReported = toFetch.filter((recordId) => !fetched.has(recordId) && !previous.has(recordId));
-      const lastHeld = fetcher.fetchDeleted ? await this.fetchAll(neverReported, (recordIds) => fetcher.fetchDeleted!(recordIds)) : new Map<string, FetchedRecord>();
+      const gone = toFetch.filter((recordId) => !fetched.has(recordId) && previous.get(recordId)?.deleted !== true);
+      const lastHeld = fetcher.fetchDeleted ? await this.fetchAll(gone, (recordIds) => fetcher.fetchDeleted!(recordIds)) : new Map<string, FetchedRecord>();
 
       const changes: RecordChange[] = [];
       const dropped: string[] = [];
@@ -133,8 +135,8 @@ export class InboxChangeSource implements RecordChangeSource {
           last = { ...last!, modifiedAtMs: Number(change.sequence) };
         }
         // The source's own history announces the writes in between as their notices would have.
-        const written = fetched.get(recordId)?.writes ?? [];
-        const announcing = [...recordNotices, ...written.map((write): SourceNotice => ({ recordId, kind: 'changed', ...write }))];
+        const read = fetched.get(recordId) ?? lastHeld.get(recordId);
+        const announcing = [...recordNotices, ...(read?.writes ?? []).map((write): SourceNotice => ({ recordId, kind: 'changed', ...write }))];
         for (const state of [...announcedStates(reported, announcing, current), current]) {
           const change = changeBetween(last, state);
           if (!change) continue;
@@ -142,7 +144,7 @@ export class InboxChangeSource implements RecordChangeSource {
           last = state;
         }
         // A record seen for the first time may be seen long after it was made.
-        const createdAtMs = fetched.get(recordId)?.createdAtMs;
+        const createdAtMs = read?.createdAtMs;
         if (!reported && createdAtMs !== undefined) {
           for (const change of recordChanges) if (change.operation === 'insert') change.createdAt = new Date(createdAtMs);
         }

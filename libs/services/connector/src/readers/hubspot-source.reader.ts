@@ -51,7 +51,7 @@ export class HubSpotSourceReader implements SourceReader {
   private readonly readProperties: string[];
 
   constructor(private readonly options: HubSpotSourceOptions) {
-    const { db, client, tenantId, systemId } = options;
+    const { db, tenantId, systemId } = options;
     this.readProperties = [...new Set([...options.properties, 'lastmodifieddate'])];
     this.checkpoints = new CheckpointRepository(db);
     this.source = new InboxChangeSource({
@@ -61,18 +61,14 @@ export class HubSpotSourceReader implements SourceReader {
       fetcher: {
         fetch: (recordIds) => this.read(recordIds, []),
         fetchWithHistory: (recordIds) => this.read(recordIds, options.properties),
-        fetchDeleted: async (recordIds) =>
-          (await client.batchRead(recordIds, this.readProperties, { archived: true })).results.flatMap((contact) => {
-            const archivedAt = archivedAtMs(contact);
-            return archivedAt === null ? [] : [{ recordId: contact.id, values: pickMapped(contact, options.properties), modifiedAtMs: archivedAt }];
-          }),
+        fetchDeleted: (recordIds) => this.read(recordIds, options.properties, true),
       },
     });
   }
 
-  private async read(recordIds: string[], propertiesWithHistory: readonly string[]): Promise<FetchedRecord[]> {
-    const { results } = await this.options.client.batchRead(recordIds, this.readProperties, { propertiesWithHistory });
-    return results.flatMap((contact) => fetched(contact, this.options.properties));
+  private async read(recordIds: string[], propertiesWithHistory: readonly string[], archived = false): Promise<FetchedRecord[]> {
+    const { results } = await this.options.client.batchRead(recordIds, this.readProperties, { propertiesWithHistory, archived });
+    return results.flatMap((contact) => fetched(contact, this.options.properties, archived));
   }
 
   /** Lists every contact once, page by page; resumes from the last stored page after a crash. */
@@ -175,8 +171,9 @@ function pickMapped(contact: HubSpotContact, properties: readonly string[]): Rec
   return values;
 }
 
-function fetched(contact: HubSpotContact, properties: readonly string[]): FetchedRecord[] {
-  const modifiedAtMs = contactModifiedAtMs(contact);
+/** A contact as read; an archived one as of its archiving, which is where its deletion stands. */
+function fetched(contact: HubSpotContact, properties: readonly string[], archived: boolean): FetchedRecord[] {
+  const modifiedAtMs = archived ? archivedAtMs(contact) : contactModifiedAtMs(contact);
   if (modifiedAtMs === null) return [];
   const writes = contact.propertiesWithHistory ? { writes: writesOf(contact.propertiesWithHistory) } : {};
   const createdAtMs = Date.parse(contact.createdAt ?? contact.properties['createdate'] ?? '');
