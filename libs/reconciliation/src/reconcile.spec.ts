@@ -1008,6 +1008,21 @@ describe('reconcile', () => {
     expectRestoredByCustomerPhone(edit, '555');
   });
 
+  it('keeps where Tandem\'s delete landed when the system reports that delete at an earlier position', () => {
+    // A connector that could not read when the record went reports the delete at 4; it landed at 6.
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], synced(sync));
+    const [landed] = run(sync, [result(deleted!.commands[0]!, 'cust-1', '6')], deleted!.state);
+    const [echo, edit] = run(
+      sync,
+      [change('customer', 4, {}, 'delete'), change('customer', 5, { phone: { before: '111', after: '555' } })].map((message) => onRecord(message, 'cust-1')),
+      landed!.state,
+    );
+    expect(echo!.state.systems['customer']?.deletedPosition).toBe('6');
+    // Made at 5, before the delete landed: it had not seen the delete, which is a conflict on record.
+    expectRestoredByCustomerPhone(edit, '555');
+  });
+
   it('keeps an edit a system made before Tandem\'s delete reached it when the delete\'s position is unknown', () => {
     // HubSpot reports no position for an archive; the edit and then the archive come from its connector.
     const sync = compile({ deleteVsUpdate: 'update_wins' });

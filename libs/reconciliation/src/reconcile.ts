@@ -132,9 +132,11 @@ class Run {
     const incoming = { system: origin.id, at: effectiveTime(event), eventId: event.eventId };
 
     if (data.operation === 'delete') {
+      // Where Tandem's delete landed, as its result told, places it better than a report of it can.
+      const landedAt = this.state.deleted && system.deletedAt !== null && !system.pending.some((write) => write.deletes) ? system.deletedPosition : null;
       this.delete(system, incoming, data);
       // The system's own delete (or its report of Tandem's): its position in the system's order.
-      if (system.deletedAt !== null) system.deletedPosition = data.sequence;
+      if (system.deletedAt !== null) system.deletedPosition = landedAt ?? data.sequence;
       return;
     }
     const projected = this.sync.project(origin, canonicalRecord(this.state));
