@@ -889,6 +889,30 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('weighs a system\'s own delete of the record a restore replaced, made just before Tandem\'s delete of it landed', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' }, [columnsSystem('erp', 'email')]);
+    const [first] = run(sync, [created()]);
+    const [toCustomer, toErp] = first!.commands;
+    const state = run(sync, [result(toCustomer!, 'cust-1', '1'), result(toErp!, 'erp-1', '1')], first!.state).at(-1)!.state;
+    // The CRM deletes the contact. A person deletes the ERP's copy at 6, and Tandem's delete finds it
+    // gone: it is placed just after, at 7. A customer edit, made before the delete reached it, restores it.
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], state);
+    const deleteInErp = deleted!.commands.find((c) => c.data.target === 'erp')!;
+    const customerEdit = onRecord(change('customer', 3, { phone: { before: '111', after: '777' } }), 'cust-1');
+    const [, restored] = run(sync, [result(deleteInErp, 'erp-1', '7'), customerEdit], deleted!.state);
+    expect(restored!.state.deleted).toBeNull();
+    // The person's delete, reported now, was the ERP's own: it meets the customer's edit, on record.
+    const [erpDelete] = run(sync, [onRecord(change('erp', 6, {}, 'delete'), 'erp-1')], restored!.state);
+    expect(erpDelete!.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted]), c.data.outcome?.winner])).toEqual([
+      ['delete_update', [['customer', false], ['erp', true]], 'customer'],
+    ]);
+    expect(erpDelete!.state.deleted).toBeNull();
+    // Reported at 7, it is Tandem's own delete landing: nothing to weigh.
+    const [echo] = run(sync, [onRecord(change('erp', 7, {}, 'delete'), 'erp-1')], restored!.state);
+    expect(echo!.conflicts).toEqual([]);
+    expect(echo!.skipped).toMatch(/no longer erp's record/);
+  });
+
   it('takes a state reported at the position an earlier confirmed write left the record for that write, after later writes', () => {
     // HubSpot reports each state a webhook announced, with the modification stamp of Tandem's write.
     const sync = compile();

@@ -628,13 +628,16 @@ class Run {
     this.bump();
     this.restoredNow = true;
     for (const [id, system] of Object.entries(this.state.systems)) {
-      const lost = system.deletedAt !== null || system.recordId === null || system.pending.some((write) => write.deletes);
+      const deleting = system.pending.some((write) => write.deletes);
+      const lost = system.deletedAt !== null || system.recordId === null || deleting;
       if (!lost) continue;
+      // Where Tandem's confirmed delete of the record landed: the system's own delete of it came before.
+      const removedAt = system.deletedAt !== null && !deleting && system.recordId !== null ? (system.deletedPosition ?? null) : null;
       system.deletedAt = null;
       system.deletedPosition = null;
       if (id !== this.source || sourceRecordGone) {
         system.replacedRecordId = system.recordId ?? system.replacedRecordId ?? null;
-        system.replacedRemovedAt = null;
+        system.replacedRemovedAt = removedAt;
         // A report of that record's deletion, heard while Tandem's delete was on its way, still waits for where it lands.
         if (system.replacedDeleteReport?.recordId !== system.replacedRecordId) system.replacedDeleteReport = null;
         system.recordId = null;
