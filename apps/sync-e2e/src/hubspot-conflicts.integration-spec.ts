@@ -1,4 +1,4 @@
-import { createCrmHubSpotWorld, crmHubSpotSync, startCrmHubSpotStack, type CrmHubSpotWorld, type ServiceStack } from '@tandem/local-stack';
+import { createCrmHubSpotWorld, crmHubSpotSync, entityReadBackFromHubSpot, startCrmHubSpotStack, type CrmHubSpotWorld, type ServiceStack } from '@tandem/local-stack';
 import { ConflictLogRepository, IdentityRepository, SyncConfigRepository } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
 import { eventually, TEST_KAFKA_BROKERS } from '@tandem/testing';
@@ -76,12 +76,7 @@ describe('the same HubSpot contact edited in the CRM and in HubSpot at once', ()
 
   it('latest_wins: a HubSpot edit whose webhooks never came is still weighed against the CRM edit Tandem wrote over it', async () => {
     const id = await linkedContact('wes@example.com', '100');
-    const entityId = await entityOf(id);
-    // The connector has read the contact as Tandem created it.
-    await eventually(async () => {
-      const { rows } = await stack.db.query(`SELECT 1 FROM tandem_sync_log WHERE entity_id = $1 AND system_id = 'hubspot' AND action LIKE 'change.%'`, [entityId]);
-      expect(rows).not.toHaveLength(0);
-    });
+    const entityId = await entityReadBackFromHubSpot(stack, id);
     // HubSpot gives up on the webhooks of a person's edit; only the safety-net poll can find it, and
     // by then Tandem has written the CRM's later edit over it.
     world.hubspot.setWebhookTarget(null);

@@ -1,5 +1,5 @@
-import { createCrmHubSpotWorld, crmHubSpotSync, startCrmHubSpotStack, type CrmHubSpotWorld, type ServiceStack } from '@tandem/local-stack';
-import { ConflictLogRepository, IdentityRepository } from '@tandem/state';
+import { createCrmHubSpotWorld, crmHubSpotSync, entityReadBackFromHubSpot, startCrmHubSpotStack, type CrmHubSpotWorld, type ServiceStack } from '@tandem/local-stack';
+import { ConflictLogRepository } from '@tandem/state';
 import { eventually } from '@tandem/testing';
 
 describe('HubSpot contacts archived before Tandem heard what happened to them', () => {
@@ -18,6 +18,17 @@ describe('HubSpot contacts archived before Tandem heard what happened to them', 
     });
   }, 120_000);
 
+  /** The one delete-versus-update conflict on record, of the entity if one is named. */
+  const theDeleteConflict = (entityId?: string) =>
+    eventually(
+      async () => {
+        const found = (await new ConflictLogRepository(stack.db).list({ tenantId: 'acme', limit: 10, ...(entityId ? { entityId } : {}) })).filter((c) => c.kind === 'delete_update');
+        expect(found).toHaveLength(1);
+        return found[0]!;
+      },
+      { timeoutMs: 30_000 },
+    );
+
   afterAll(async () => {
     await stack?.stop();
     await world?.close();
@@ -31,19 +42,12 @@ describe('HubSpot contacts archived before Tandem heard what happened to them', 
     });
     expect(tandemCopy.id).not.toBe(copyId);
 
-    const [conflict] = await eventually(
-      async () => {
-        const found = (await new ConflictLogRepository(stack.db).list({ tenantId: 'acme', limit: 10 })).filter((c) => c.kind === 'delete_update');
-        expect(found).toHaveLength(1);
-        return found;
-      },
-      { timeoutMs: 30_000 },
-    );
-    expect(conflict!.sides.map((side) => [side.system, side.deleted]).sort()).toEqual([
+    const conflict = await theDeleteConflict();
+    expect(conflict.sides.map((side) => [side.system, side.deleted]).sort()).toEqual([
       ['crm', false],
       ['hubspot', true],
     ]);
-    expect(conflict!.outcome).toMatchObject({ winner: 'crm', deleted: false });
+    expect(conflict.outcome).toMatchObject({ winner: 'crm', deleted: false });
     // The update won: the contact stays on both sides.
     expect((await world.crm.query(`SELECT full_name FROM contacts WHERE email = 'zoe@example.com'`)).rows).toEqual([{ full_name: 'Zoe Lee' }]);
     expect(world.hubspot.getContact(tandemCopy.id)?.archived).toBe(false);
@@ -56,16 +60,7 @@ describe('HubSpot contacts archived before Tandem heard what happened to them', 
       expect(found?.properties['phone']).toBe('100');
       return found!.id;
     });
-    const entityId = await eventually(async () => {
-      const linked = (await new IdentityRepository(stack.db).linkedEntities('acme', 'contact', 'hubspot', [id])).get(id);
-      expect(linked).toBeDefined();
-      return linked!;
-    });
-    // The connector has read the contact as Tandem created it.
-    await eventually(async () => {
-      const { rows } = await stack.db.query(`SELECT 1 FROM tandem_sync_log WHERE entity_id = $1 AND system_id = 'hubspot' AND action LIKE 'change.%'`, [entityId]);
-      expect(rows).not.toHaveLength(0);
-    });
+    const entityId = await entityReadBackFromHubSpot(stack, id);
     // A person edits the phone in HubSpot, and the CRM deletes the contact before Tandem hears of the
     // edit: Tandem's archive lands over it. HubSpot gives up on both webhooks; only the sweep finds them.
     world.hubspot.setWebhookTarget(null);
@@ -77,19 +72,12 @@ describe('HubSpot contacts archived before Tandem heard what happened to them', 
       world.hubspot.setWebhookTarget(`http://127.0.0.1:${stack.connectors.get('hubspot')!.port}/webhooks/hubspot`);
     }
 
-    const [conflict] = await eventually(
-      async () => {
-        const found = (await new ConflictLogRepository(stack.db).list({ tenantId: 'acme', entityId, limit: 10 })).filter((c) => c.kind === 'delete_update');
-        expect(found).toHaveLength(1);
-        return found;
-      },
-      { timeoutMs: 30_000 },
-    );
-    expect(conflict!.sides.map((side) => [side.system, side.deleted]).sort()).toEqual([
+    const conflict = await theDeleteConflict(entityId);
+    expect(conflict.sides.map((side) => [side.system, side.deleted]).sort()).toEqual([
       ['crm', true],
       ['hubspot', false],
     ]);
-    expect(conflict!.outcome).toMatchObject({ winner: 'hubspot', deleted: false });
+    expect(conflict.outcome).toMatchObject({ winner: 'hubspot', deleted: false });
     // The update won: the contact is back on both sides with the edit, in HubSpot as a new contact.
     await eventually(async () => {
       expect((await world.crm.query(`SELECT phone FROM contacts WHERE email = 'ivy@example.com'`)).rows).toEqual([{ phone: 'hubspot-unheard' }]);

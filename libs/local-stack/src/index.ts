@@ -14,6 +14,7 @@ export {
   HUBSPOT_PORTAL_ID,
   createCrmHubSpotWorld,
   crmHubSpotSync,
+  entityReadBackFromHubSpot,
   startCrmHubSpotStack,
   type CrmHubSpotWorld,
   type HubSpotSystemSettings,
