@@ -36,4 +36,5 @@ export { SyncLogRepository, type StoredSyncLogEntry, type SyncLogEntry } from '.
 export { SourceInboxRepository, type SourceNotice, type SourceNoticeKind, type StoredSourceNotice } from './source-inbox.repository';
 export { SourceRecordRepository, type SourceRecord } from './source-record.repository';
 export { AppliedVersionRepository, type AppliedVersion } from './applied-version.repository';
+export { ArchiveAttemptRepository } from './archive-attempt.repository';
 export { UnseenDeleteRepository, type KeyClaim, type UnseenDelete } from './unseen-delete.repository';

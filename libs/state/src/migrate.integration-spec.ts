@@ -6,6 +6,7 @@ import { isStateError, StateErrorCode } from './state.error';
 
 const TABLES = [
   'tandem_applied_versions',
+  'tandem_archive_attempts',
   'tandem_conflicts',
   'tandem_connector_checkpoints',
   'tandem_entities',

@@ -205,6 +205,18 @@ const recordErrorCommands = `
 CREATE INDEX tandem_record_errors_command_idx ON tandem_record_errors (tenant_id, system_id, command_id);
 `;
 
+const archiveAttempts = `
+-- Delete commands an applier has sent archives for (HubSpot answers an archive of an archived contact
+-- like any other): a delete redelivered after a crash knows the archive it finds as its own.
+CREATE TABLE tandem_archive_attempts (
+  system_id text NOT NULL,
+  command_id text NOT NULL,
+  attempted_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (system_id, command_id)
+);
+CREATE INDEX tandem_archive_attempts_age_idx ON tandem_archive_attempts (system_id, attempted_at);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -215,4 +227,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '007_applied_version_positions', sql: appliedVersionPositions },
   { id: '008_unseen_deletes', sql: unseenDeletes },
   { id: '009_record_error_commands', sql: recordErrorCommands },
+  { id: '010_archive_attempts', sql: archiveAttempts },
 ];

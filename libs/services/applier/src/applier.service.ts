@@ -113,7 +113,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
         const settings = HubSpotSettingsSchema.safeParse(system.settings);
         if (!settings.success) throw problem(describeIssues(settings.error));
         const coordination = await this.platform.useCoordination();
-        return openHubSpotTarget(settings.data, config.SYSTEM_ACCESS_TOKEN!, coordination!.rateLimiter);
+        return openHubSpotTarget(system.id, settings.data, config.SYSTEM_ACCESS_TOKEN!, coordination!.rateLimiter, this.platform.db);
       }
       default:
         throw new ConfigError('applier', [`SYSTEM_ID: system "${system.id}" is a ${system.kind} system, which no applier writes yet`]);

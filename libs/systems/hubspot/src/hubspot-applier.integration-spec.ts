@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createMemoryCoordination } from '@tandem/coordination';
 import { HubSpotSimulator, type HubSpotSimulatorOptions } from '@tandem/hubspot-simulator';
+import { archiveAttemptsStore } from './__fixtures__/archive-attempts.fixture';
 import { HubSpotApiErrorCode } from './hubspot-api.error';
 import { HubSpotApplier, type HubSpotApplyInput } from './hubspot-applier.service';
 import { HubSpotClient } from './hubspot-client.service';
@@ -22,7 +23,7 @@ async function startSimulator(options: HubSpotSimulatorOptions = {}) {
     limits: { requests: { limit: 1_000, windowMs: 10_000 }, search: { limit: 5, windowMs: 1_000 }, daily: 250_000 },
     requestTimeoutMs: 500,
   });
-  return { client, applier: new HubSpotApplier(client) };
+  return { client, applier: new HubSpotApplier(client, archiveAttemptsStore()) };
 }
 
 afterEach(async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { archiveAttemptsStore } from './__fixtures__/archive-attempts.fixture';
 import { HubSpotApiError, HubSpotApiErrorCode } from './hubspot-api.error';
 import { HubSpotApplier, type HubSpotApplierClient, type HubSpotApplyInput } from './hubspot-applier.service';
 import type { BatchReadResult, BatchWriteResult, HubSpotProperties } from './hubspot-client.service';
@@ -117,7 +118,8 @@ function command(overrides: Partial<HubSpotApplyInput>): HubSpotApplyInput {
 
 function setup() {
   const hubspot = new FakeHubSpot();
-  return { hubspot, applier: new HubSpotApplier(hubspot) };
+  const attempts = archiveAttemptsStore();
+  return { hubspot, attempts, applier: new HubSpotApplier(hubspot, attempts) };
 }
 
 describe('HubSpotApplier', () => {
@@ -156,6 +158,17 @@ describe('HubSpotApplier', () => {
     const archivedAt = String(Date.parse(hubspot.archived.get('7')!.archivedAt!));
     const outcomes = await applier.apply(commands);
     expect(outcomes.map((outcome) => outcome.position)).toEqual([archivedAt, archivedAt, expect.any(String)]);
+  });
+
+  it('knows an archive its own when a restart hands it the same delete again', async () => {
+    const { hubspot, attempts, applier } = setup();
+    hubspot.seed('7', { email: 'gone@x.com' });
+    const deletes = [command({ recordId: '7', operation: 'delete' })];
+    // The applier archives the contact and is killed before its result goes out.
+    hubspot.failNextAfter('archive', new HubSpotApiError(HubSpotApiErrorCode.Server, 'killed', { status: 503 }));
+    await expect(applier.apply(deletes)).rejects.toMatchObject({ retryable: true });
+    const [outcome] = await new HubSpotApplier(hubspot, attempts).apply(deletes);
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!)) });
   });
 
   it('places an archive someone else made first just after theirs, so their deletion report reads as theirs', async () => {

@@ -4,9 +4,6 @@ import { HubSpotApiError, HubSpotApiErrorCode, isHubSpotApiError } from './hubsp
 import { BATCH_LIMIT, chunks, type BatchReadResult, type BatchWriteResult, type HubSpotClient, type HubSpotProperties } from './hubspot-client.service';
 import type { BatchError, HubSpotContact } from './hubspot-response.schema';
 
-/** Archive attempts remembered, far more than a batch's retries span. */
-const ARCHIVE_ATTEMPTS_KEPT = 10_000;
-
 /** One apply command, as the applier pipeline hands it over (the envelope's eventId as `commandId`). */
 export interface HubSpotApplyInput {
   commandId: string;
@@ -63,6 +60,14 @@ interface EntityWrite {
   commands: HubSpotApplyInput[];
 }
 
+/** Where an applier remembers the delete commands it sent archives for, beyond its own lifetime. */
+export interface ArchiveAttempts {
+  /** Those of these commands whose archives were sent before. */
+  attempted(commandIds: string[]): Promise<Set<string>>;
+  /** Remembers these commands; called before their archives are sent. */
+  remember(commandIds: string[]): Promise<void>;
+}
+
 type WriteResult = { ok: true; contact: HubSpotContact } | { ok: false; code: HubSpotApplyFailureCode; message: string };
 
 /**
@@ -75,10 +80,11 @@ type WriteResult = { ok: true; contact: HubSpotContact } | { ok: false; code: Hu
  * retrying the whole batch is safe because updates are idempotent and creates upsert by email.
  */
 export class HubSpotApplier {
-  /** Delete commands this applier has sent archives for, so that a retry knows an archive as its own. */
-  private readonly attemptedArchives = new Set<string>();
-
-  constructor(private readonly client: HubSpotApplierClient) {}
+  constructor(
+    private readonly client: HubSpotApplierClient,
+    /** The deletes sent archives for, so that a retry, also after a restart, knows an archive as its own. */
+    private readonly archiveAttempts: ArchiveAttempts,
+  ) {}
 
   /**
    * Archives contacts and gives each the position of its archive. HubSpot answers an archive with no
@@ -91,8 +97,10 @@ export class HubSpotApplier {
   private async archive(chunk: ReadonlyArray<{ recordId: string; commands: HubSpotApplyInput[] }>): Promise<Map<string, string>> {
     const ids = chunk.map(({ recordId }) => recordId);
     const archivedBefore = archivedTimes(await this.client.batchRead(ids, [], { archived: true }));
-    const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => this.attemptedArchives.has(command.commandId))).map(({ recordId }) => recordId));
-    for (const { commands } of chunk) for (const command of commands) this.rememberArchiveAttempt(command.commandId);
+    const commandIds = chunk.flatMap(({ commands }) => commands.map((command) => command.commandId));
+    const attempted = await this.archiveAttempts.attempted(commandIds);
+    const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => attempted.has(command.commandId))).map(({ recordId }) => recordId));
+    await this.archiveAttempts.remember(commandIds);
     const sentAt = Date.now();
     await this.client.batchArchive(ids);
     const live = ids.filter((id) => !archivedBefore.has(id));
@@ -105,12 +113,6 @@ export class HubSpotApplier {
       else positions.set(recordId, String(retried.has(recordId) ? before : before + 1));
     }
     return positions;
-  }
-
-  private rememberArchiveAttempt(commandId: string): void {
-    this.attemptedArchives.add(commandId);
-    // Sets iterate in insertion order: the oldest attempt goes first.
-    if (this.attemptedArchives.size > ARCHIVE_ATTEMPTS_KEPT) this.attemptedArchives.delete(this.attemptedArchives.values().next().value!);
   }
 
   /** A cheap call proving HubSpot answers, for the circuit breaker's half-open probe. */

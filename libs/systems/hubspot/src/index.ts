@@ -46,6 +46,7 @@ export { listAllContacts, listArchivedContacts, type ContactListOptions, type Co
 export {
   HubSpotApplier,
   HubSpotApplyFailureCode,
+  type ArchiveAttempts,
   type HubSpotApplierClient,
   type HubSpotApplyInput,
   type HubSpotApplyOutcome,

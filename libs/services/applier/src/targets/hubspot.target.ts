@@ -1,6 +1,7 @@
 import type { RateLimiter } from '@tandem/coordination';
 import { HubSpotApplier, HubSpotClient, isHubSpotApiError, type HubSpotSettings } from '@tandem/hubspot-system';
 import { CoalescingApplyTarget } from '@tandem/pipeline';
+import { ArchiveAttemptRepository, type SqlClient } from '@tandem/state';
 import type { TargetConnection } from './target-connection.interface';
 
 /** HubSpot's batch endpoints take 100 inputs; partitions' commands wait this long to share a call. */
@@ -8,8 +9,8 @@ const BATCH_INPUTS = 100;
 const LINGER_MS = 100;
 
 /** HubSpot contacts, written through batch endpoints under the account's shared rate limit. */
-export function openHubSpotTarget(settings: HubSpotSettings, accessToken: string, rateLimiter: RateLimiter): TargetConnection {
-  const applier = new HubSpotApplier(HubSpotClient.fromSettings(settings, { accessToken, rateLimiter }));
+export function openHubSpotTarget(systemId: string, settings: HubSpotSettings, accessToken: string, rateLimiter: RateLimiter, db: SqlClient): TargetConnection {
+  const applier = new HubSpotApplier(HubSpotClient.fromSettings(settings, { accessToken, rateLimiter }), new ArchiveAttemptRepository(db, systemId));
   return {
     target: new CoalescingApplyTarget(applier, { maxCommands: BATCH_INPUTS, lingerMs: LINGER_MS }),
     sharesCalls: true,
