@@ -171,6 +171,17 @@ describe('HubSpotApplier', () => {
     expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!)) });
   });
 
+  it('takes no other tenant\'s delete with the same command id for a retry of its own', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('7', { email: 'one@x.com' });
+    hubspot.seed('8', { email: 'two@x.com' });
+    await applier.apply([command({ commandId: 'crm:4:50>hubspot', recordId: '8', operation: 'delete' })]);
+    // Another tenant's entity, whose contact a person archived first, gets a delete of the same id.
+    await hubspot.batchArchive(['7']);
+    const [outcome] = await applier.apply([command({ commandId: 'crm:4:50>hubspot', recordId: '7', operation: 'delete' })]);
+    expect(outcome?.position).toBe(String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + 1));
+  });
+
   it('places an archive someone else made first just after theirs, so their deletion report reads as theirs', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });

@@ -97,10 +97,12 @@ export class HubSpotApplier {
   private async archive(chunk: ReadonlyArray<{ recordId: string; commands: HubSpotApplyInput[] }>): Promise<Map<string, string>> {
     const ids = chunk.map(({ recordId }) => recordId);
     const archivedBefore = archivedTimes(await this.client.batchRead(ids, [], { archived: true }));
-    const commandIds = chunk.flatMap(({ commands }) => commands.map((command) => command.commandId));
-    const attempted = await this.archiveAttempts.attempted(commandIds);
-    const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => attempted.has(command.commandId))).map(({ recordId }) => recordId));
-    await this.archiveAttempts.remember(commandIds);
+    // Command ids are unique within a tenant; with the entity's id they are unique across tenants.
+    const attemptOf = (command: HubSpotApplyInput) => `${command.entityId}/${command.commandId}`;
+    const attempts = chunk.flatMap(({ commands }) => commands.map(attemptOf));
+    const attempted = await this.archiveAttempts.attempted(attempts);
+    const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => attempted.has(attemptOf(command)))).map(({ recordId }) => recordId));
+    await this.archiveAttempts.remember(attempts);
     const sentAt = Date.now();
     await this.client.batchArchive(ids);
     const live = ids.filter((id) => !archivedBefore.has(id));
