@@ -14,22 +14,22 @@ export class ArchiveAttemptRepository {
     private readonly systemId: string,
   ) {}
 
-  /** Those of these commands whose archives were sent before. */
-  async attempted(commandIds: string[]): Promise<Set<string>> {
-    if (commandIds.length === 0) return new Set();
+  /** Those of these keys (a command and its entity) whose archives were sent before. */
+  async attempted(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
     const { rows } = await this.client.query<{ command_id: string }>(
       'SELECT command_id FROM tandem_archive_attempts WHERE system_id = $1 AND command_id = ANY($2::text[])',
-      [this.systemId, commandIds],
+      [this.systemId, keys],
     );
     return new Set(rows.map((row) => row.command_id));
   }
 
-  /** Remembers these commands, before their archives are sent; forgets attempts older than a day. */
-  async remember(commandIds: string[]): Promise<void> {
-    if (commandIds.length === 0) return;
+  /** Remembers these keys, before their archives are sent; forgets attempts older than a day. */
+  async remember(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
     await this.client.query(
       `INSERT INTO tandem_archive_attempts (system_id, command_id) SELECT $1, id FROM unnest($2::text[]) AS id ON CONFLICT DO NOTHING`,
-      [this.systemId, commandIds],
+      [this.systemId, keys],
     );
     await this.client.query(`DELETE FROM tandem_archive_attempts WHERE system_id = $1 AND attempted_at < now() - interval '${KEPT}'`, [this.systemId]);
   }

@@ -60,12 +60,15 @@ interface EntityWrite {
   commands: HubSpotApplyInput[];
 }
 
-/** Where an applier remembers the delete commands it sent archives for, beyond its own lifetime. */
+/**
+ * Where an applier remembers the delete commands it sent archives for, beyond its own lifetime, each
+ * by a key naming the command and its entity (command ids repeat across tenants).
+ */
 export interface ArchiveAttempts {
-  /** Those of these commands whose archives were sent before. */
-  attempted(commandIds: string[]): Promise<Set<string>>;
-  /** Remembers these commands; called before their archives are sent. */
-  remember(commandIds: string[]): Promise<void>;
+  /** Those of these keys whose archives were sent before. */
+  attempted(keys: string[]): Promise<Set<string>>;
+  /** Remembers these keys; called before their archives are sent. */
+  remember(keys: string[]): Promise<void>;
 }
 
 type WriteResult = { ok: true; contact: HubSpotContact } | { ok: false; code: HubSpotApplyFailureCode; message: string };
