@@ -1,6 +1,6 @@
 import { SCHEMA_VERSION, type MessageOf } from '@tandem/contracts';
 import { Publisher, topicNames, type MessageBatch, type TopicRecords } from '@tandem/messaging';
-import { createPgSqlClient, IdentityRepository, migrate, RecordErrorRepository, type PgSqlClient } from '@tandem/state';
+import { createPgSqlClient, CreateIntentRepository, IdentityRepository, migrate, RecordErrorRepository, type PgSqlClient } from '@tandem/state';
 import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { randomUUID } from 'node:crypto';
 import { ApplierPipeline, type ApplierPipelineOptions, type ApplyInput, type ApplyOutcome, type ApplyTarget, type CreateMatch } from './applier.pipeline';
@@ -93,6 +93,35 @@ describe('ApplierPipeline', () => {
     expect(links.get(linked)?.map((link) => link.recordId)).toEqual(['own-row']);
   });
 
+  it('announces the creates it sends to a target that keeps no bookkeeping, and settles them once it links their records', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const [created, updated, lost, untracked] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const intents = new CreateIntentRepository(client, 'customer');
+    let announcedDuringApply = new Set<string>();
+    // Reads, while the writes are on their way, what the system's connector would find announced.
+    const watching = (outcome: 'answers' | 'dies'): ApplyTarget => ({
+      apply: async (commands) => {
+        announcedDuringApply = await intents.creating(tenantId, [created, updated, lost, untracked]);
+        const outcomes = await new RecordingTarget().apply(commands);
+        if (outcome === 'dies') throw new Error('killed');
+        return outcomes;
+      },
+    });
+    const update = createCommand(tenantId, updated);
+
+    await pipeline(watching('answers'), { tracksWrites: true }).handle(batchOf([createCommand(tenantId, created), { ...update, data: { ...update.data, recordId: 'r-9' } }]));
+    expect(announcedDuringApply).toEqual(new Set([created]));
+    expect(await intents.creating(tenantId, [created])).toEqual(new Set());
+
+    // The applier makes the record and dies before it can link it: the intent outlives it.
+    await expect(pipeline(watching('dies'), { tracksWrites: true }).handle(batchOf([createCommand(tenantId, lost)]))).rejects.toThrow('killed');
+    expect(await intents.creating(tenantId, [lost])).toEqual(new Set([lost]));
+
+    // A target that writes its bookkeeping with the record needs no announcement.
+    await pipeline(watching('answers')).handle(batchOf([createCommand(tenantId, untracked)]));
+    expect(announcedDuringApply).toEqual(new Set([lost]));
+  });
+
   it('hands a create the match key to find a person\'s own record by, while the key is the entity\'s', async () => {
     const tenantId = `t${uniqueSuffix()}`;
     const [owner, unregistered, other] = [randomUUID(), randomUUID(), randomUUID()];
@@ -124,7 +153,7 @@ describe('ApplierPipeline', () => {
     const entityId = randomUUID();
     const update = (version: number) => updateCommand(tenantId, entityId, version);
     const target = new RecordingTarget();
-    const guarded = pipeline(target, { guardVersions: true });
+    const guarded = pipeline(target, { tracksWrites: true });
     sent.length = 0;
 
     await guarded.handle(batchOf([update(1), update(2)]));
@@ -155,7 +184,7 @@ describe('ApplierPipeline', () => {
       }
     }
     const target = new RefusingCreates();
-    const guarded = pipeline(target, { guardVersions: true });
+    const guarded = pipeline(target, { tracksWrites: true });
     const create = { ...createCommand(tenantId, entityId), data: { ...createCommand(tenantId, entityId).data, fields: { email_address: 'x@example.com', first_name: 'Old' } } };
     await guarded.handle(batchOf([create]));
     sent.length = 0;
@@ -179,7 +208,7 @@ describe('ApplierPipeline', () => {
     const entityId = randomUUID();
     const update = (version: number) => updateCommand(tenantId, entityId, version);
     const remove = { ...update(3), eventId: 'cmd-delete', data: { ...update(3).data, operation: 'delete' as const, fields: {} } };
-    const guarded = pipeline(new RecordingTarget('1796411850426'), { guardVersions: true });
+    const guarded = pipeline(new RecordingTarget('1796411850426'), { tracksWrites: true });
 
     await guarded.handle(batchOf([update(1), update(2), remove]));
     sent.length = 0;
@@ -202,7 +231,7 @@ describe('ApplierPipeline', () => {
     // Tandem deletes the entity's record there, then a restore creates it anew.
     const remove = { ...command, eventId: 'cmd-delete', data: { ...command.data, recordId: 'old-row', operation: 'delete' as const, version: 1, fields: {} } };
     const recreate = { ...command, eventId: 'cmd-recreate', data: { ...command.data, version: 2 } };
-    const guarded = pipeline(new RecordingTarget(), { guardVersions: true });
+    const guarded = pipeline(new RecordingTarget(), { tracksWrites: true });
 
     await guarded.handle(batchOf([remove, recreate]));
     sent.length = 0;

@@ -1,6 +1,6 @@
 import type { DeadLetter, FieldValues, MessageDraft, MessageOf } from '@tandem/contracts';
 import type { MessageBatch, Publisher, TopicNames } from '@tandem/messaging';
-import { AppliedVersionRepository, IdentityRepository, normalizeMatchKey, RecordErrorRepository, type SqlClient } from '@tandem/state';
+import { AppliedVersionRepository, CreateIntentRepository, IdentityRepository, normalizeMatchKey, RecordErrorRepository, type SqlClient } from '@tandem/state';
 import { StageTimings } from './stage-timings.util';
 
 export interface ApplyInput {
@@ -29,11 +29,14 @@ export interface ApplierPipelineOptions {
   /** Lets the target find a record a person entered for an entity being created (see `ApplyInput.matchBy`). */
   createMatch?: CreateMatch | null;
   /**
-   * The target keeps no applied version of its own (an API, unlike a database written together with
-   * its bookkeeping): the pipeline remembers the newest version written per entity and answers an
-   * older command as stale, so a redelivered batch cannot write old values over newer edits.
+   * The target keeps no bookkeeping of Tandem's writes with the writes themselves (an API, unlike a
+   * database written in one transaction with it), so the pipeline keeps it: the newest version
+   * written per entity, so that an older command is answered stale rather than written over newer
+   * edits; and the creates on their way (see `CreateIntentRepository`), so that the system's
+   * connector knows a record Tandem made for an entity before the applier links it, or when the
+   * applier dies in between.
    */
-  guardVersions?: boolean;
+  tracksWrites?: boolean;
 }
 
 /** The native column a system carries the sync's match key in, and the key of a create's fields. */
@@ -96,6 +99,7 @@ export class ApplierPipeline {
     const failedBefore = await this.timings.time('versions', () => this.failedBefore(mine.map(({ message }) => message)));
     const fresh = mine.filter(({ message }) => !stale.has(message.eventId) && !failedBefore.has(message.eventId));
     const matched = await this.timings.time('match', () => this.matchedRecords(fresh.map(({ message }) => message)));
+    if (this.options.tracksWrites) await this.timings.time('link', () => this.announceCreates(fresh.map(({ message }) => message)));
     const written = await this.timings.time('apply', () => this.call(() =>
       this.target.apply(
         fresh.map(({ message }) => ({
@@ -112,7 +116,7 @@ export class ApplierPipeline {
     ));
     const byCommand = new Map(fresh.map(({ message }, index) => [message.eventId, written[index]]));
     const outcomes = mine.map(({ message }) => stale.get(message.eventId) ?? failedBefore.get(message.eventId) ?? byCommand.get(message.eventId));
-    if (this.options.guardVersions) await this.timings.time('versions', () => this.recordVersions(mine.map(({ message }) => message), outcomes));
+    if (this.options.tracksWrites) await this.timings.time('versions', () => this.recordVersions(mine.map(({ message }) => message), outcomes));
 
     await this.timings.time('link', () => this.linkCreatedRecords(mine.map(({ message }) => message), outcomes));
     const results: MessageDraft<'apply.result'>[] = [];
@@ -166,13 +170,13 @@ export class ApplierPipeline {
   }
 
   /**
-   * With `guardVersions`: the commands whose failure is in the error log and not redriven, answered
+   * With `tracksWrites`: the commands whose failure is in the error log and not redriven, answered
    * as they were. Written again, a create that failed would be folded into the later commands of its
    * entity, and its values would overwrite what those commands left alone.
    */
   private async failedBefore(commands: MessageOf<'apply.command'>[]): Promise<Map<string, ApplyOutcome>> {
     const failed = new Map<string, ApplyOutcome>();
-    if (!this.options.guardVersions || commands.length === 0) return failed;
+    if (!this.options.tracksWrites || commands.length === 0) return failed;
     const log = new RecordErrorRepository(this.db);
     for (const [tenantId, tenantCommands] of groupByTenant(commands)) {
       for (const [commandId, error] of await log.unredrivenByCommand(tenantId, this.systemId, tenantCommands.map((command) => command.eventId))) {
@@ -183,12 +187,12 @@ export class ApplierPipeline {
   }
 
   /**
-   * With `guardVersions`: the commands no newer than what this applier already wrote for their entity
+   * With `tracksWrites`: the commands no newer than what this applier already wrote for their entity
    * (a batch redelivered after a crash, or a retry), as stale outcomes by command id.
    */
   private async staleCommands(commands: MessageOf<'apply.command'>[]): Promise<Map<string, ApplyOutcome>> {
     const stale = new Map<string, ApplyOutcome>();
-    if (!this.options.guardVersions || commands.length === 0) return stale;
+    if (!this.options.tracksWrites || commands.length === 0) return stale;
     const versions = new AppliedVersionRepository(this.db);
     for (const [tenantId, tenantCommands] of groupByTenant(commands)) {
       const newest = await versions.newest(tenantId, this.systemId, [...new Set(tenantCommands.map((command) => command.data.entityId))]);
@@ -273,7 +277,19 @@ export class ApplierPipeline {
       byScope.set(key, scope);
     });
     const identities = new IdentityRepository(this.db);
-    for (const { tenantId, entityType, links } of byScope.values()) await identities.relink(tenantId, entityType, this.systemId, links);
+    const intents = new CreateIntentRepository(this.db, this.systemId);
+    for (const { tenantId, entityType, links } of byScope.values()) {
+      await identities.relink(tenantId, entityType, this.systemId, links);
+      if (this.options.tracksWrites) await intents.settle(tenantId, links.map((link) => link.entityId));
+    }
+  }
+
+  /** Announces the creates about to be sent, so the system's connector knows their records before they are linked. */
+  private async announceCreates(commands: MessageOf<'apply.command'>[]): Promise<void> {
+    const creates = commands.filter((command) => command.data.operation === 'upsert' && command.data.recordId === null);
+    await new CreateIntentRepository(this.db, this.systemId).announce(
+      creates.map((command) => ({ tenantId: command.tenantId, entityId: command.data.entityId, commandId: command.eventId })),
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { Publisher, topicNames, type TopicRecords } from '@tandem/messaging';
 import { emptyEntityState, emptySystemState, type EntityState, type SystemState } from '@tandem/reconciliation';
-import { createPgSqlClient, EntityStateRepository, IdentityRepository, migrate, type PgSqlClient, type SqlClient } from '@tandem/state';
+import { createPgSqlClient, CreateIntentRepository, EntityStateRepository, IdentityRepository, migrate, type PgSqlClient, type SqlClient } from '@tandem/state';
 import { SyncConfigSchema } from '@tandem/sync-config';
 import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { randomUUID } from 'node:crypto';
@@ -78,8 +78,13 @@ describe('ConnectorPipeline', () => {
    * Two entities from the CRM, each with a key and a HubSpot record (h-1, h-2): the first with the
    * HubSpot state given, the second still holding h-2. Pumps the changes through the HubSpot
    * connector and tells which entity each record was published for, and the entities' links.
+   * `connectorDb` wraps the connector's database; `beforePump` runs with the tenant and first entity.
    */
-  async function pumpPastTwoEntities(recreatingHubSpot: SystemState, source: RecordChangeSource, connectorDb: (client: SqlClient) => SqlClient = (same) => same) {
+  async function pumpPastTwoEntities(
+    recreatingHubSpot: SystemState,
+    source: RecordChangeSource,
+    { connectorDb = (same) => same, beforePump }: { connectorDb?: (client: SqlClient) => SqlClient; beforePump?: (tenantId: string, recreating: string) => Promise<void> } = {},
+  ) {
     const tenantId = `t${uniqueSuffix()}`;
     const identities = new IdentityRepository(client);
     const [recreating, settled] = [randomUUID(), randomUUID()];
@@ -98,6 +103,7 @@ describe('ConnectorPipeline', () => {
         tenantId, entityId: entity.entityId, entityType: 'contact', version: 3, deleted: false, state: { entity, inboxOffset: null }, expectedRev: null,
       })),
     );
+    await beforePump?.(tenantId, recreating);
     const sent: TopicRecords[] = [];
     const sync = contactsSync(tenantId, ['crm', 'hubspot']);
     const connector = new ConnectorPipeline(connectorDb(client), sync, 'hubspot', new Publisher({ send: async (batches) => void sent.push(...batches) }), topicNames('t'));
@@ -105,6 +111,7 @@ describe('ConnectorPipeline', () => {
     await connector.pump(source, 10).catch(() => connector.pump(source, 10));
     const published = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(String(record.value)) as { data: { recordId: string; entityId: string } }));
     return {
+      tenantId,
       recreating,
       settled,
       entityOf: new Map(published.map(({ data }) => [data.recordId, data.entityId])),
@@ -138,10 +145,25 @@ describe('ConnectorPipeline', () => {
       },
       transaction: (work) => inner.transaction((tx) => work(refusingOnce(tx))),
     });
-    const { recreating, entityOf, links } = await pumpPastTwoEntities(hubspot, new ListSource([inserted('h-3', 'ann@example.com')]), refusingOnce);
+    const { recreating, entityOf, links } = await pumpPastTwoEntities(hubspot, new ListSource([inserted('h-3', 'ann@example.com')]), { connectorDb: refusingOnce });
     expect(refused).toBe(true);
     expect(entityOf.get('h-3')).toBe(recreating);
     expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
+  });
+
+  it('takes a new record for the create the applier announced for the entity owning its key, though its state still holds a live record', async () => {
+    // The applier re-created the first entity's record, whose archive has not been reported yet, and
+    // died before linking what it made; the reconciler's state still names the old record.
+    const hubspot = { ...emptySystemState(), recordId: 'h-1' };
+    const intents = new CreateIntentRepository(client, 'hubspot');
+    const source = new ListSource([inserted('h-3', 'ann@example.com'), inserted('h-4', 'bo@example.com')]);
+    const { tenantId, recreating, settled, entityOf, links } = await pumpPastTwoEntities(hubspot, source, {
+      beforePump: (tenant, entityId) => intents.announce([{ tenantId: tenant, entityId, commandId: 'c>hubspot' }]),
+    });
+    expect(entityOf.get('h-3')).toBe(recreating);
+    expect(entityOf.get('h-4')).not.toBe(settled);
+    expect(links.get(recreating)?.map((link) => link.recordId)).toEqual(['h-3']);
+    expect(await intents.creating(tenantId, [recreating])).toEqual(new Set());
   });
 
   it('takes a new record for the entity owning its key when that entity\'s record here was reported deleted, before its state expects a create', async () => {

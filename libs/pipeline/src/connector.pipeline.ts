@@ -3,6 +3,7 @@ import type { FieldMapper } from '@tandem/mapping';
 import type { Publisher, TopicNames } from '@tandem/messaging';
 import type { CompiledSync } from '@tandem/reconciliation';
 import {
+  CreateIntentRepository,
   EntityStateRepository,
   IdentityRepository,
   RecordErrorRepository,
@@ -248,13 +249,15 @@ export class ConnectorPipeline {
 
   /**
    * A record that started a new entity although its match key belongs to an entity Tandem is creating
-   * a record for in this system (it has none there and a write on its way, or was told this record is
-   * its own) is that create, seen before the applier could link it: sources that cannot tell Tandem's
-   * writes see them at once. It joins that entity instead of duplicating it everywhere. So does one
-   * whose key's entity holds, as its record here, one this source reported deleted (before, or in
-   * this batch: a restart may read the delete again with the re-create it caused): the reconciler
-   * publishes a re-create before it stores the state that expects it, so the create may be seen
-   * first, and either way the entity has no live record here to keep the new one apart.
+   * a record for in this system is that create, seen before the applier could link it (sources that
+   * cannot tell Tandem's writes see them at once), or after the applier died in between. It joins
+   * that entity instead of duplicating it everywhere. Tandem is creating one when the applier
+   * announced the create, or the entity has no record here and a write on its way, or was told this
+   * record is its own. So does one whose key's entity holds, as its record here, one this source
+   * reported deleted (before, or in this batch: a restart may read the delete again with the
+   * re-create it caused): the reconciler publishes a re-create before it stores the state that
+   * expects it, so the create may be seen first, and either way the entity has no live record here
+   * to keep the new one apart.
    */
   private async adoptTandemCreates(
     source: RecordChangeSource,
@@ -273,7 +276,10 @@ export class ConnectorPipeline {
       return owner !== undefined && owner !== resolved.get(recordId)?.entityId.toLowerCase() ? [{ recordId, entityId: owner }] : [];
     });
     if (candidates.length === 0) return resolved;
-    const states = await new EntityStateRepository<StoredEntityRecord>(tx).loadMany(tenantId, [...new Set(candidates.map(({ entityId }) => entityId))]);
+    const owning = [...new Set(candidates.map(({ entityId }) => entityId))];
+    const intents = new CreateIntentRepository(tx, this.systemId);
+    const announced = await intents.creating(tenantId, owning);
+    const states = await new EntityStateRepository<StoredEntityRecord>(tx).loadMany(tenantId, owning);
     const systems = new Map(candidates.map(({ entityId }) => {
       const loaded = states.get(entityId);
       return [entityId, loaded && decodeStoredEntity(loaded.state).entity.systems[this.systemId]] as const;
@@ -282,12 +288,14 @@ export class ConnectorPipeline {
     const deletedHere = held.length > 0 && source.recordsReportedDeleted ? await source.recordsReportedDeleted(held) : new Set<string>();
     for (const recordId of deletedNow) deletedHere.add(recordId);
     const adopted = candidates.filter(({ recordId, entityId }) => {
+      if (announced.has(entityId)) return true;
       const system = systems.get(entityId);
       if (system === undefined) return false;
       if (system.recordId === null) return system.pending.some((write) => !write.deletes);
       return system.recordId === recordId || deletedHere.has(system.recordId);
     });
     await identities.relink(tenantId, entityType, this.systemId, adopted);
+    await intents.settle(tenantId, adopted.map(({ entityId }) => entityId));
     for (const { recordId, entityId } of adopted) resolved.set(recordId, { entityId, created: false, matched: true });
     return resolved;
   }

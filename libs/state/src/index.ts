@@ -37,4 +37,5 @@ export { SourceInboxRepository, type SourceNotice, type SourceNoticeKind, type S
 export { SourceRecordRepository, type SourceRecord } from './source-record.repository';
 export { AppliedVersionRepository, type AppliedVersion } from './applied-version.repository';
 export { ArchiveAttemptRepository } from './archive-attempt.repository';
+export { CreateIntentRepository, type CreateIntent } from './create-intent.repository';
 export { UnseenDeleteRepository, type KeyClaim, type UnseenDelete } from './unseen-delete.repository';

@@ -9,6 +9,7 @@ const TABLES = [
   'tandem_archive_attempts',
   'tandem_conflicts',
   'tandem_connector_checkpoints',
+  'tandem_create_intents',
   'tandem_entities',
   'tandem_match_keys',
   'tandem_migrations',

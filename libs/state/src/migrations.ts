@@ -217,6 +217,21 @@ CREATE TABLE tandem_archive_attempts (
 CREATE INDEX tandem_archive_attempts_age_idx ON tandem_archive_attempts (system_id, attempted_at);
 `;
 
+const createIntents = `
+-- Creates an applier is about to send to a system whose connector cannot tell Tandem's writes (an
+-- API): that connector, seeing the new record before the applier could link it, or after the applier
+-- died in between, knows it for the entity's rather than starting an entity of its own.
+CREATE TABLE tandem_create_intents (
+  tenant_id text NOT NULL,
+  system_id text NOT NULL,
+  entity_id uuid NOT NULL,
+  command_id text NOT NULL,
+  announced_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, system_id, entity_id, command_id)
+);
+CREATE INDEX tandem_create_intents_age_idx ON tandem_create_intents (system_id, announced_at);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -228,4 +243,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '008_unseen_deletes', sql: unseenDeletes },
   { id: '009_record_error_commands', sql: recordErrorCommands },
   { id: '010_archive_attempts', sql: archiveAttempts },
+  { id: '011_create_intents', sql: createIntents },
 ];

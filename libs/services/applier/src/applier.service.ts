@@ -85,7 +85,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
       );
     const pipeline = new ApplierPipeline(this.platform.db, systemId, target, call, this.platform.publisher, this.platform.topics, `applier-${systemId}`, {
       createMatch,
-      guardVersions: !connection.keepsVersions,
+      tracksWrites: !connection.keepsBookkeeping,
     });
     this.consumer = new MessageConsumer({
       consumer,

@@ -14,7 +14,7 @@ export function openHubSpotTarget(systemId: string, settings: HubSpotSettings, a
   return {
     target: new CoalescingApplyTarget(applier, { maxCommands: BATCH_INPUTS, lingerMs: LINGER_MS }),
     sharesCalls: true,
-    keepsVersions: false,
+    keepsBookkeeping: false,
     probe: () => applier.probe(),
     isTransient: (error) => !isHubSpotApiError(error) || error.retryable,
     // Readiness must not spend the account's API calls; outages are the breaker's to find.

@@ -18,7 +18,7 @@ export async function openPostgresTarget(url: string, table: PostgresTable, logg
   return {
     target,
     sharesCalls: false,
-    keepsVersions: true,
+    keepsBookkeeping: true,
     probe: () => pool.query('SELECT 1'),
     isTransient: (error) => !(error instanceof PostgresSystemError) || error.retryable,
     check: async () => void (await pool.query('SELECT 1')),

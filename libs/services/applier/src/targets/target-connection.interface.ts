@@ -9,10 +9,11 @@ export interface TargetConnection {
    */
   sharesCalls: boolean;
   /**
-   * The target records each entity's applied version with the write itself and answers older
-   * commands as stale; for the others the pipeline keeps that version.
+   * The target records Tandem's bookkeeping in one transaction with each write (each entity's
+   * applied version, so older commands are answered stale, and the entity of each record it made);
+   * for the others the pipeline keeps it (see the pipeline's `tracksWrites`).
    */
-  keepsVersions: boolean;
+  keepsBookkeeping: boolean;
   /** A cheap call that succeeds when the target answers again. */
   probe(): Promise<unknown>;
   /** Whether a failure says the target is unwell (counts toward opening the breaker and is retried). */
