@@ -99,7 +99,7 @@ export class ApplierPipeline {
     const failedBefore = await this.timings.time('versions', () => this.failedBefore(mine.map(({ message }) => message)));
     const fresh = mine.filter(({ message }) => !stale.has(message.eventId) && !failedBefore.has(message.eventId));
     const matched = await this.timings.time('match', () => this.matchedRecords(fresh.map(({ message }) => message)));
-    if (this.options.tracksWrites) await this.timings.time('link', () => this.announceCreates(fresh.map(({ message }) => message)));
+    if (this.options.tracksWrites) await this.timings.time('announce', () => this.announceCreates(fresh.map(({ message }) => message)));
     const written = await this.timings.time('apply', () => this.call(() =>
       this.target.apply(
         fresh.map(({ message }) => ({
