@@ -889,6 +889,37 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('records a system\'s own delete of the record a write then found missing, heard while the entity was deleted, as overturned by a restore', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' }, [columnsSystem('erp', 'email')]);
+    const [first] = run(sync, [created()]);
+    const [toCustomer, toErp] = first!.commands;
+    const state = run(sync, [result(toCustomer!, 'cust-1', '1'), result(toErp!, 'erp-1', '1')], first!.state).at(-1)!.state;
+    // A customer edit goes out to the ERP; then the customer deletes the contact, and Tandem's delete follows it.
+    const [edited] = run(sync, [onRecord(change('customer', 2, { phone: { before: '111', after: '222' } }), 'cust-1')], state);
+    const editInErp = edited!.commands.find((c) => c.data.target === 'erp')!;
+    const [deleted] = run(sync, [onRecord(change('customer', 3, {}, 'delete'), 'cust-1')], edited!.state);
+    // A person deletes the ERP's copy first: the edit finds it missing, so Tandem's delete had not removed it yet.
+    const erpDelete = onRecord(change('erp', 5, {}, 'delete'), 'erp-1');
+    const missing = { ...result(editInErp, 'erp-1'), data: { ...result(editInErp, 'erp-1').data, outcome: 'failed' as const, error: { code: RECORD_MISSING, message: 'gone', retryable: false } } };
+    // The CRM's edit had seen neither delete: it wins, and restores the entity over both, on record.
+    const crmEdit = change('crm', 2, { last_name: { before: 'Lee', after: 'Li' } });
+    const sidesOf = (outcome: { conflicts: MessageDraft<'conflict'>[] }) => outcome.conflicts.map((c) => [c.data.kind, c.data.sides.map((side) => [side.system, side.deleted]), c.data.outcome?.winner]);
+    const overturned = [
+      ['delete_update', [['customer', true], ['crm', false]], 'crm'],
+      ['delete_update', [['erp', true], ['crm', false]], 'crm'],
+    ];
+    for (const heard of [[erpDelete, missing], [missing, erpDelete]]) {
+      const restored = run(sync, [...heard, crmEdit], deleted!.state).at(-1)!;
+      expect(restored.state.deleted).toBeNull();
+      expect(sidesOf(restored).sort()).toEqual(overturned);
+      // Tandem's delete landing there afterwards, and the report heard again, weigh nothing more.
+      const deleteInErp = deleted!.commands.find((c) => c.data.target === 'erp')!;
+      const after = run(sync, [result(deleteInErp, 'erp-1', '7'), erpDelete], restored.state);
+      expect(after.flatMap((outcome) => outcome.conflicts)).toEqual([]);
+      expect(after.at(-1)!.state.deleted).toBeNull();
+    }
+  });
+
   it('weighs a system\'s own delete of the record a restore replaced, made just before Tandem\'s delete of it landed', () => {
     const sync = compile({ deleteVsUpdate: 'update_wins' }, [columnsSystem('erp', 'email')]);
     const [first] = run(sync, [created()]);

@@ -180,6 +180,11 @@ class Run {
         // The record was deleted there concurrently; its delete arrives as a change of its own.
         if (missing !== null) markMissing(system, missing);
         system.recordId = null;
+        // Or it has arrived, while the entity was deleted and Tandem's delete there was on its way.
+        const report = system.replacedDeleteReport;
+        if (this.state.deleted && missing !== null && report?.recordId === missing) {
+          this.deletedBeforeTandem(system, missing, { system: data.target, at: report.at, eventId: report.eventId });
+        }
       }
       // The record the create found is the one the system last reported for this entity, heard while
       // Tandem's delete there was still on its way (so not taken then): a create of Tandem's whose
@@ -425,7 +430,8 @@ class Run {
       // The system's own delete, not its report of Tandem's: a restore must record it as overturned.
       const deleteOnItsWay = system.pending.some((write) => write.deletes);
       const own = data.notFromTandem === true || (system.deletedAt === null && !deleteOnItsWay);
-      if (own) this.alsoDeletedBy(incoming);
+      if (isMissing(system, data.recordId)) this.deletedBeforeTandem(system, data.recordId, incoming);
+      else if (own) this.alsoDeletedBy(incoming);
       // Tandem's delete is still on its way there: where it lands tells whose delete this was.
       else if (deleteOnItsWay && incoming.system !== deleted.system) {
         system.replacedDeleteReport = { sequence: data.sequence, at: incoming.at, eventId: incoming.eventId, recordId: data.recordId };
@@ -758,6 +764,19 @@ class Run {
         fields: sent,
       },
     };
+  }
+
+  /**
+   * A system's report that a record a write of Tandem's found missing is gone, heard of while the
+   * entity is deleted: that write went out before Tandem's delete of the record, so the record was
+   * gone before the delete could remove it. The delete is the system's own, which a restore
+   * overturns with the others (and records), and it is never weighed again.
+   */
+  private deletedBeforeTandem(system: SystemState, recordId: string, by: Omit<Contender, 'value'>): void {
+    this.alsoDeletedBy(by);
+    forgetMissing(system, recordId);
+    takeDeleteOf(system, recordId);
+    if (system.replacedDeleteReport?.recordId === recordId) system.replacedDeleteReport = null;
   }
 
   /**
