@@ -238,6 +238,25 @@ describe('HubSpotApplier', () => {
     expect(hubspot.calls.map((call) => call.kind)).toEqual(['read']);
   });
 
+  it('writes a create to the contact with its email once the connector has linked that contact to the entity', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('9', { email: 'linked@x.com', firstname: 'Person', phone: '1' });
+    const entityId = randomUUID();
+    const [outcome] = await applier.apply([command({ entityId, matchedRecordId: '9', fields: { email: 'Linked@x.com', firstname: 'Tandem' } })]);
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '9', fields: { email: 'linked@x.com', firstname: 'Tandem' }, error: null });
+    expect(hubspot.contacts.get('9')!.properties).toMatchObject({ firstname: 'Tandem', phone: '1' });
+    expect(hubspot.calls.map((call) => call.kind)).toEqual(['read', 'update']);
+    expect(hubspot.contacts.size).toBe(1);
+  });
+
+  it('still leaves a contact with the email alone when the entity is linked to another one', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('9', { email: 'other@x.com', firstname: 'Person' });
+    const [outcome] = await applier.apply([command({ matchedRecordId: '12', fields: { email: 'other@x.com', firstname: 'Tandem' } })]);
+    expect(outcome).toMatchObject({ outcome: 'failed', recordId: '9', error: { code: 'record_exists' } });
+    expect(hubspot.contacts.get('9')!.properties['firstname']).toBe('Person');
+  });
+
   it('merges several commands for one entity in order, reporting each, and marks older versions stale', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('3', { email: 'a@x.com' });

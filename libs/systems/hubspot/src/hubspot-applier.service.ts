@@ -12,6 +12,8 @@ export interface HubSpotApplyInput {
   operation: 'upsert' | 'delete';
   version: number;
   fields: FieldValues;
+  /** For a create: the contact the connector has since linked to the entity, if any. */
+  matchedRecordId?: string | null;
 }
 
 export interface HubSpotApplyOutcome {
@@ -39,6 +41,7 @@ export enum HubSpotApplyFailureCode {
    * A create found a contact with its email that Tandem has not linked (a person made it meanwhile,
    * or an earlier attempt whose result was lost): written over, that contact's own values would be
    * lost without a record, so it is left for its connector's report, which links and reconciles it.
+   * Once that report has linked it to the create's entity, the create writes to it instead.
    */
   RecordExists = RECORD_EXISTS,
   /** HubSpot refused the input for another reason. */
@@ -150,6 +153,14 @@ export class HubSpotApplier {
     }
     const existing = await this.existingContacts(writes.filter((write) => write.kind === 'upsert'));
     for (const [write, contact] of existing) {
+      // Its connector has reported the contact and linked it to this entity, so its values are the
+      // entity's to weigh: the create carries on as an update of it, as a retried create should.
+      if (write.commands.some((command) => command.matchedRecordId === contact.id)) {
+        existing.delete(write);
+        write.kind = 'update';
+        write.key = contact.id;
+        continue;
+      }
       const message = `HubSpot already has contact ${contact.id} with email ${write.key}, not linked to this entity; its own report links it`;
       for (const command of write.commands) outcomes.set(command, failed(command, contact.id, HubSpotApplyFailureCode.RecordExists, message));
     }
