@@ -191,6 +191,19 @@ describe('HubSpotApplier', () => {
     expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + 1) });
   });
 
+  it('still places an archive someone else made first just after theirs when the batch is tried again', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('7', { email: 'gone@x.com' });
+    await hubspot.batchArchive(['7']);
+    // The re-create after the archive meets an outage, so the whole batch comes back.
+    const entityId = randomUUID();
+    const commands = [command({ entityId, recordId: '7', operation: 'delete' }), command({ entityId, fields: { email: 'back@x.com' } })];
+    hubspot.failNextAfter('archive', new HubSpotApiError(HubSpotApiErrorCode.Server, 'down', { status: 503 }));
+    await expect(applier.apply(commands)).rejects.toMatchObject({ retryable: true });
+    const [archived] = await applier.apply(commands);
+    expect(archived).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + 1) });
+  });
+
   it('upserts new contacts by email, creates those without one, archives deletes: one call each', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });

@@ -108,10 +108,12 @@ export class HubSpotApplier {
     const attempts = chunk.flatMap(({ commands }) => commands.map(attemptOf));
     const attempted = await this.archiveAttempts.attempted(attempts);
     const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => attempted.has(attemptOf(command)))).map(({ recordId }) => recordId));
-    await this.archiveAttempts.remember(attempts);
+    // Only what this call can archive is remembered: a contact someone else archived before the first
+    // attempt stays theirs when the batch is tried again (after an outage, or by a restarted applier).
+    const live = ids.filter((id) => !archivedBefore.has(id));
+    await this.archiveAttempts.remember(chunk.filter(({ recordId }) => live.includes(recordId)).flatMap(({ commands }) => commands.map(attemptOf)));
     const sentAt = Date.now();
     await this.client.batchArchive(ids);
-    const live = ids.filter((id) => !archivedBefore.has(id));
     const archivedNow = live.length === 0 ? new Map<string, number>() : archivedTimes(await this.client.batchRead(live, [], { archived: true }));
     const positions = new Map<string, string>();
     for (const { recordId } of chunk) {
