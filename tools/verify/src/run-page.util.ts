@@ -1,3 +1,4 @@
+import { escapeHtml, niceStep, reportPage } from '@tandem/report-page';
 import type { OpRecord } from './history-check.util';
 
 /** One fault as it happened: which lane of the timeline it belongs to, and when it held. */
@@ -44,10 +45,10 @@ export function renderRunPage(run: RunPage): string {
 
   lanes.forEach((lane, index) => {
     const y = index * LANE_HEIGHT;
-    parts.push(`<text x="0" y="${y + 13}">${escape(lane)}</text>`);
+    parts.push(`<text x="0" y="${y + 13}">${escapeHtml(lane)}</text>`);
     for (const fault of run.faults.filter((each) => each.lane === lane)) {
       const width = Math.max(2, x(fault.endMs) - x(fault.startMs));
-      parts.push(`<rect x="${x(fault.startMs).toFixed(1)}" y="${y + 3}" width="${width.toFixed(1)}" height="${LANE_HEIGHT - 6}" fill="#c53030"><title>${escape(fault.label)}</title></rect>`);
+      parts.push(`<rect x="${x(fault.startMs).toFixed(1)}" y="${y + 3}" width="${width.toFixed(1)}" height="${LANE_HEIGHT - 6}" fill="#c53030"><title>${escapeHtml(fault.label)}</title></rect>`);
     }
   });
 
@@ -59,7 +60,7 @@ export function renderRunPage(run: RunPage): string {
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
     }
     const peak = Math.max(1, ...perSecond.values());
-    parts.push(`<text x="0" y="${top + OPS_HEIGHT / 2 + 4}">edits in ${escape(system)} (peak ${peak}/s)</text>`);
+    parts.push(`<text x="0" y="${top + OPS_HEIGHT / 2 + 4}">edits in ${escapeHtml(system)} (peak ${peak}/s)</text>`);
     const barWidth = Math.max(1, (1000 / spanMs) * PLOT_WIDTH - 0.5);
     for (const [second, count] of perSecond) {
       const barHeight = (count / peak) * OPS_HEIGHT;
@@ -73,31 +74,18 @@ export function renderRunPage(run: RunPage): string {
     parts.push(`<line x1="${x(ms).toFixed(1)}" x2="${x(ms).toFixed(1)}" y1="0" y2="${axisY - 10}" stroke="#718096" stroke-dasharray="4 3"/>`);
     parts.push(`<text x="${(x(ms) + 3).toFixed(1)}" y="${axisY - 12}" fill="#4a5568">${label}</text>`);
   }
-  const step = niceStepSeconds(spanMs / 1000);
+  const step = niceStep(spanMs / 1000);
   for (let second = 0; second * 1000 <= spanMs; second += step) {
     parts.push(`<text x="${x(run.startedMs + second * 1000).toFixed(1)}" y="${axisY + 10}" text-anchor="middle" fill="#4a5568">${second} s</text>`);
   }
 
   const verdict = run.passed ? 'passed' : 'FAILED';
-  const findings = run.findings.length === 0 ? '<p>The checker found nothing wrong.</p>' : `<ul>${run.findings.map((line) => `<li>${escape(line)}</li>`).join('')}</ul>`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>verify seed ${escape(String(run.result['seed']))}: ${verdict}</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px;color:#1a202c}svg text{font-size:11px}code{background:#edf2f7;padding:2px 4px}</style></head>
-<body><h1>verify seed ${escape(String(run.result['seed']))}: ${verdict}</h1>
-<p><code>${escape(JSON.stringify(run.result))}</code></p>
+  const findings = run.findings.length === 0 ? '<p>The checker found nothing wrong.</p>' : `<ul>${run.findings.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`;
+  return reportPage(
+    `verify seed ${String(run.result['seed'])}: ${verdict}`,
+    `<p><code>${escapeHtml(JSON.stringify(run.result))}</code></p>
 <h2>Faults and edits over time</h2>
 <svg width="${LABEL_WIDTH + PLOT_WIDTH + 20}" height="${height}" role="img" aria-label="faults and edits per second over the run">${parts.join('')}</svg>
-<h2>What the checker found</h2>${findings}
-</body></html>
-`;
-}
-
-/** A tick spacing that gives about ten labels. */
-function niceStepSeconds(spanSeconds: number): number {
-  const rough = spanSeconds / 10;
-  return [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200].find((step) => step >= rough) ?? 1800;
-}
-
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+<h2>What the checker found</h2>${findings}`,
+  );
 }

@@ -1,0 +1,1 @@
+export { escapeHtml, niceStep, reportPage } from './report-page.util';
