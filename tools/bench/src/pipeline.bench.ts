@@ -1,8 +1,9 @@
 import { createCrmCustomerDatabases, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
 import { eventually } from '@tandem/testing';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { renderBenchPage, type LatencyTick } from './bench-page.util';
 
 /**
  * Two PostgreSQL databases kept in sync by the services as separate processes on the real broker.
@@ -17,6 +18,10 @@ const TICK_MS = 100;
 const ROOT = resolve(__dirname, '../../..');
 /** USER_HZ, the unit of CPU times in /proc on Linux. */
 const CLOCK_TICKS_PER_S = 100;
+/** The targets the page draws the run against. */
+const LATENCY_TARGET_MS = 1_000;
+const RSS_LIMIT_MB = 300;
+const PAGE = join(ROOT, '.tandem', 'bench', 'pipeline.html');
 
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -45,13 +50,14 @@ async function main(): Promise<void> {
         [done + 1, done + count],
       );
     }
-    say(`  written to the CRM in ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the customer database`);
+    const writtenMs = Date.now();
+    say(`  written to the CRM in ${((writtenMs - started) / 1000).toFixed(1)} s; waiting for the customer database`);
     const lastArrival = await waitForArrivals(customer, THROUGHPUT_CHANGES, started);
     const seconds = (lastArrival - started) / 1000;
     say(`  ${THROUGHPUT_CHANGES} changes in ${seconds.toFixed(2)} s`);
     const cpuAfter = await cpuSnapshot(stack, dbs);
-    const cpuUsed = [...cpuAfter].map(([name, after]) => `${name} ${(after - (cpuBefore.get(name) ?? 0)).toFixed(1)}`);
-    say(`  CPU-s in phase 1: ${cpuUsed.join(', ')}`);
+    const cpuUsed = [...cpuAfter].map(([name, after]): [string, number] => [name, after - (cpuBefore.get(name) ?? 0)]);
+    say(`  CPU-s in phase 1: ${cpuUsed.map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(', ')}`);
 
     say(`phase 2: ${LATENCY_RATE_PER_S} updates/s for ${LATENCY_SECONDS} s`);
     const perTick = Math.round((LATENCY_RATE_PER_S * TICK_MS) / 1000);
@@ -69,8 +75,13 @@ async function main(): Promise<void> {
     }
     const latencyChanges = ticks * perTick;
     await waitForArrivals(customer, THROUGHPUT_CHANGES + latencyChanges, phaseStart);
-    const { rows: arrivals } = await customer.query<{ phone: string; at: Date }>(`SELECT phone, at FROM arrivals WHERE phone LIKE 't%'`);
-    const latencies = arrivals.map((row) => row.at.getTime() - committedAt.get(row.phone)!).sort((a, b) => a - b);
+    const { rows: arrivals } = await customer.query<{ phone: string; at: Date }>(`SELECT phone, at FROM arrivals`);
+    const ticksByToken = new Map([...committedAt].map(([token, at]): [string, LatencyTick] => [token, { committedMs: at, latenciesMs: [] }]));
+    for (const row of arrivals) {
+      const tick = ticksByToken.get(row.phone);
+      tick?.latenciesMs.push(row.at.getTime() - tick.committedMs);
+    }
+    const latencies = [...ticksByToken.values()].flatMap((tick) => tick.latenciesMs).sort((a, b) => a - b);
 
     for (const service of stack.services()) {
       const details = ((await service.health())['details'] ?? {}) as Record<string, { timings?: Record<string, { count: number; totalMs: number; maxMs: number }> }>;
@@ -81,17 +92,31 @@ async function main(): Promise<void> {
     }
     say('checking both databases');
     const { lost, duplicated } = await compare(crm, customer);
+    const rssMb = stack.services().map((service): [string, number] => [service.name.replace(`${stack.prefix}-`, ''), peakRssMb(service.pid)]);
     const result = {
       changes: THROUGHPUT_CHANGES,
       seconds: round(seconds),
       throughput_per_s: Math.round(THROUGHPUT_CHANGES / seconds),
       p50_ms: percentile(latencies, 0.5),
       p99_ms: percentile(latencies, 0.99),
-      max_rss_mb: Math.max(...stack.services().map((service) => peakRssMb(service.pid))),
+      max_rss_mb: Math.max(...rssMb.map(([, mb]) => mb)),
       lost,
       duplicated,
     };
-    say(`latency measured over ${latencies.length} updates at ${LATENCY_RATE_PER_S}/s; peak RSS per service: ${stack.services().map((s) => `${s.name.replace(`${stack.prefix}-`, '')} ${peakRssMb(s.pid)} MB`).join(', ')}`);
+    say(`latency measured over ${latencies.length} updates at ${LATENCY_RATE_PER_S}/s; peak RSS per service: ${rssMb.map(([name, mb]) => `${name} ${mb} MB`).join(', ')}`);
+    mkdirSync(dirname(PAGE), { recursive: true });
+    writeFileSync(
+      PAGE,
+      renderBenchPage({
+        result,
+        throughput: { startedMs: started, writtenMs, arrivalsMs: arrivals.filter((row) => !ticksByToken.has(row.phone)).map((row) => row.at.getTime()) },
+        latency: { startedMs: phaseStart, ratePerS: LATENCY_RATE_PER_S, ticks: [...ticksByToken.values()], p99Ms: result.p99_ms, targetMs: LATENCY_TARGET_MS },
+        cpuSeconds: cpuUsed,
+        rssMb,
+        rssLimitMb: RSS_LIMIT_MB,
+      }),
+    );
+    say(`the run as a page: ${PAGE}`);
     console.log(JSON.stringify(result));
   } finally {
     await stack.stop();
