@@ -29,4 +29,13 @@ describe('ArchiveAttemptRepository', () => {
     await restarted.remember(['c5']);
     expect(await restarted.attempted(['c1', 'c2', 'c5'])).toEqual(new Set(['c1', 'c5']));
   });
+
+  it('forgets the commands it is told to, for its own system only', async () => {
+    const hubspot = new ArchiveAttemptRepository(client, 'hubspot');
+    await hubspot.remember(['f1', 'f2']);
+    await new ArchiveAttemptRepository(client, 'other').remember(['f1']);
+    await hubspot.forget(['f1', 'f9']);
+    expect(await hubspot.attempted(['f1', 'f2'])).toEqual(new Set(['f2']));
+    expect(await new ArchiveAttemptRepository(client, 'other').attempted(['f1'])).toEqual(new Set(['f1']));
+  });
 });

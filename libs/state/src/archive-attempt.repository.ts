@@ -33,4 +33,10 @@ export class ArchiveAttemptRepository {
     );
     await this.client.query(`DELETE FROM tandem_archive_attempts WHERE system_id = $1 AND attempted_at < now() - interval '${KEPT}'`, [this.systemId]);
   }
+
+  /** Forgets these keys: their archives were refused before HubSpot did anything. */
+  async forget(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.client.query('DELETE FROM tandem_archive_attempts WHERE system_id = $1 AND command_id = ANY($2::text[])', [this.systemId, keys]);
+  }
 }

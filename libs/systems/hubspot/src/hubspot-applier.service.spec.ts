@@ -204,6 +204,30 @@ describe('HubSpotApplier', () => {
     expect(archived).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + 1) });
   });
 
+  it('forgets an archive HubSpot refused untouched, so a person\'s archive before the retry stays theirs', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('7', { email: 'gone@x.com' });
+    const deletes = [command({ recordId: '7', operation: 'delete' })];
+    hubspot.failNextAfter('read archived', new HubSpotApiError(HubSpotApiErrorCode.RateLimited, 'slow down', { status: 429 }));
+    await expect(applier.apply(deletes)).rejects.toMatchObject({ code: HubSpotApiErrorCode.RateLimited });
+    expect(hubspot.contacts.has('7')).toBe(true);
+    await hubspot.batchArchive(['7']);
+    const [outcome] = await applier.apply(deletes);
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + 1) });
+  });
+
+  it('keeps an archive whose call may have reached HubSpot as its own', async () => {
+    const { hubspot, applier } = setup();
+    hubspot.seed('7', { email: 'gone@x.com' });
+    const deletes = [command({ recordId: '7', operation: 'delete' })];
+    // The call timed out: HubSpot may have archived the contact, and what is found archived is taken as that.
+    hubspot.failNextAfter('read archived', new HubSpotApiError(HubSpotApiErrorCode.Timeout, 'no answer'));
+    await expect(applier.apply(deletes)).rejects.toMatchObject({ code: HubSpotApiErrorCode.Timeout });
+    await hubspot.batchArchive(['7']);
+    const [outcome] = await applier.apply(deletes);
+    expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!)) });
+  });
+
   it('upserts new contacts by email, creates those without one, archives deletes: one call each', async () => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });

@@ -1,6 +1,7 @@
 import { RECORD_EXISTS, RECORD_MISSING, type FieldValue, type FieldValues } from '@tandem/contracts';
 import { contactModifiedAtMs } from './contact-record.util';
 import { HubSpotApiError, HubSpotApiErrorCode, isHubSpotApiError } from './hubspot-api.error';
+import { changedNothing } from './hubspot-failure.util';
 import { BATCH_LIMIT, chunks, type BatchReadResult, type BatchWriteResult, type HubSpotClient, type HubSpotProperties } from './hubspot-client.service';
 import type { BatchError, HubSpotContact } from './hubspot-response.schema';
 
@@ -72,6 +73,8 @@ export interface ArchiveAttempts {
   attempted(keys: string[]): Promise<Set<string>>;
   /** Remembers these keys; called before their archives are sent. */
   remember(keys: string[]): Promise<void>;
+  /** Forgets these keys: their archives were refused before HubSpot did anything. */
+  forget(keys: string[]): Promise<void>;
 }
 
 type WriteResult = { ok: true; contact: HubSpotContact } | { ok: false; code: HubSpotApplyFailureCode; message: string };
@@ -111,9 +114,16 @@ export class HubSpotApplier {
     // Only what this call can archive is remembered: a contact someone else archived before the first
     // attempt stays theirs when the batch is tried again (after an outage, or by a restarted applier).
     const live = ids.filter((id) => !archivedBefore.has(id));
-    await this.archiveAttempts.remember(chunk.filter(({ recordId }) => live.includes(recordId)).flatMap(({ commands }) => commands.map(attemptOf)));
+    const remembered = chunk.filter(({ recordId }) => live.includes(recordId) && !retried.has(recordId)).flatMap(({ commands }) => commands.map(attemptOf));
+    await this.archiveAttempts.remember(remembered);
     const sentAt = Date.now();
-    await this.client.batchArchive(ids);
+    try {
+      await this.client.batchArchive(ids);
+    } catch (error) {
+      // Refused untouched: a person's archive before the retry must not read as this attempt's.
+      if (changedNothing(error)) await this.archiveAttempts.forget(remembered);
+      throw error;
+    }
     const archivedNow = live.length === 0 ? new Map<string, number>() : archivedTimes(await this.client.batchRead(live, [], { archived: true }));
     const positions = new Map<string, string>();
     for (const { recordId } of chunk) {

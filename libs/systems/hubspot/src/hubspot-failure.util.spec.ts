@@ -1,5 +1,5 @@
 import { HubSpotApiErrorCode } from './hubspot-api.error';
-import { errorFromFetchFailure, errorFromResponse, parseErrorBody, rateLimitBackoffMs, rateLimitPolicyOf } from './hubspot-failure.util';
+import { changedNothing, errorFromFetchFailure, errorFromResponse, parseErrorBody, rateLimitBackoffMs, rateLimitPolicyOf } from './hubspot-failure.util';
 
 describe('HubSpot failure classification', () => {
   it.each([
@@ -51,5 +51,15 @@ describe('HubSpot failure classification', () => {
     const network = errorFromFetchFailure(new TypeError('fetch failed', { cause: refused }), 'GET /x', 10_000);
     expect(network).toMatchObject({ code: HubSpotApiErrorCode.Network, retryable: true });
     expect(network.message).toContain('ECONNREFUSED');
+  });
+
+  it('knows a call refused before HubSpot acted from one that may have acted', () => {
+    const socketError = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(`socket ${code}`), { code }) });
+    expect(changedNothing(errorFromResponse(429, {}, 'POST /x'))).toBe(true);
+    expect(changedNothing(errorFromFetchFailure(socketError('ECONNREFUSED'), 'POST /x', 10_000))).toBe(true);
+    expect(changedNothing(errorFromFetchFailure(socketError('ECONNRESET'), 'POST /x', 10_000))).toBe(false);
+    expect(changedNothing(errorFromResponse(503, {}, 'POST /x'))).toBe(false);
+    expect(changedNothing(errorFromFetchFailure(new DOMException('timed out', 'TimeoutError'), 'POST /x', 10_000))).toBe(false);
+    expect(changedNothing(new Error('not from HubSpot'))).toBe(false);
   });
 });

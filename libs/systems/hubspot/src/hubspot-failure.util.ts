@@ -87,3 +87,18 @@ function describeCause(error: Error): string {
   }
   return error.message;
 }
+
+/**
+ * Whether a failed call certainly changed nothing in HubSpot: it was answered 429 (refused under a
+ * rate limit), or the connection was refused, so the request never reached HubSpot. A 5xx, a timeout
+ * or a dropped connection may come after HubSpot acted, so it is not such a failure.
+ */
+export function changedNothing(error: unknown): boolean {
+  if (!(error instanceof HubSpotApiError)) return false;
+  if (error.code === HubSpotApiErrorCode.RateLimited || error.code === HubSpotApiErrorCode.DailyLimit) return true;
+  if (error.code !== HubSpotApiErrorCode.Network) return false;
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
+  }
+  return false;
+}
