@@ -5,12 +5,12 @@ import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/tes
 import { randomUUID } from 'node:crypto';
 import { ApplierPipeline, type ApplierPipelineOptions, type ApplyInput, type ApplyOutcome, type ApplyTarget, type CreateMatch } from './applier.pipeline';
 
-/** A target that creates records `r-<n>` and remembers what it was asked; each batch lands at `landsAt`. */
+/** A target that creates records `r-<n>` and remembers what it was asked; each command lands at `landsAt`. */
 class RecordingTarget implements ApplyTarget {
   readonly inputs: ApplyInput[] = [];
   private created = 0;
 
-  constructor(private readonly landsAt: string | null = null) {}
+  constructor(private readonly landsAt: string | null | ((command: ApplyInput) => string) = null) {}
 
   async apply(commands: ApplyInput[]): Promise<ApplyOutcome[]> {
     this.inputs.push(...commands);
@@ -20,7 +20,7 @@ class RecordingTarget implements ApplyTarget {
       outcome: 'applied',
       fields: command.fields,
       error: null,
-      position: this.landsAt,
+      position: typeof this.landsAt === 'function' ? this.landsAt(command) : this.landsAt,
     }));
   }
 }
@@ -213,14 +213,14 @@ describe('ApplierPipeline', () => {
     await guarded.handle(batchOf([update(1), update(2), remove]));
     sent.length = 0;
     // Written at 1796411850426 and lost with a crash: the system will report that state as if it were
-    // its own edit unless the reconciler learns where Tandem's write landed. A delete names no position.
+    // its own edit unless the reconciler learns where Tandem's write landed. The delete landed there too.
     await guarded.handle(batchOf([update(1), update(2), remove]));
 
     const results = sent.flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.result'>));
     expect(results.map((result) => [result.data.version, result.data.outcome, result.data.position])).toEqual([
       [1, 'stale', '1796411850426'],
       [2, 'stale', '1796411850426'],
-      [3, 'stale', null],
+      [3, 'stale', '1796411850426'],
     ]);
   });
 
@@ -242,6 +242,37 @@ describe('ApplierPipeline', () => {
     expect(results.map((result) => [result.data.commandId, result.data.outcome, result.data.recordId])).toEqual([
       ['cmd-delete', 'stale', 'old-row'],
       ['cmd-recreate', 'stale', 'r-1'],
+    ]);
+  });
+
+  it('tells where a delete landed in its stale answer, though a re-create was written after it', async () => {
+    const tenantId = `t${uniqueSuffix()}`;
+    const entityId = randomUUID();
+    const command = createCommand(tenantId, entityId);
+    const remove = { ...command, eventId: 'cmd-delete', data: { ...command.data, recordId: 'old-row', operation: 'delete' as const, version: 1, fields: {} } };
+    const recreate = { ...command, eventId: 'cmd-recreate', data: { ...command.data, version: 2 } };
+    const landing = (input: ApplyInput) => (input.operation === 'upsert' ? '1796411850002' : input.recordId === 'old-row' ? '1796411850001' : '1796411850003');
+    const guarded = pipeline(new RecordingTarget(landing), { tracksWrites: true });
+    const answers = () => sent.flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.result'>)).map((result) => [result.data.commandId, result.data.outcome, result.data.recordId, result.data.position]);
+
+    await guarded.handle(batchOf([remove, recreate]));
+    sent.length = 0;
+    // Died before the results went out. Where the delete landed is what tells a person's delete of
+    // old-row, reported meanwhile, from Tandem's own.
+    await guarded.handle(batchOf([remove, recreate]));
+    expect(answers()).toEqual([
+      ['cmd-delete', 'stale', 'old-row', '1796411850001'],
+      ['cmd-recreate', 'stale', 'r-1', '1796411850002'],
+    ]);
+
+    // Only the newest delete is kept: an older one, of another record, is answered with no position.
+    const later = { ...remove, eventId: 'cmd-delete-2', data: { ...remove.data, recordId: 'r-1', version: 3 } };
+    await guarded.handle(batchOf([later]));
+    sent.length = 0;
+    await guarded.handle(batchOf([remove, later]));
+    expect(answers()).toEqual([
+      ['cmd-delete', 'stale', 'old-row', null],
+      ['cmd-delete-2', 'stale', 'r-1', '1796411850003'],
     ]);
   });
 });

@@ -199,13 +199,18 @@ export class ApplierPipeline {
       for (const command of tenantCommands) {
         const written = newest.get(command.data.entityId.toLowerCase());
         if (!written || command.data.version > written.version) continue;
-        // A delete names the record it removed; a write, the record the newest write went to (a
-        // create's own result, lost with a crash, named the record it made) and where that write
-        // landed: it carried this command's values, merged with the later ones of its batch, so the
-        // system's report of that state is Tandem's.
-        const deletes = command.data.operation === 'delete';
-        const recordId = deletes ? command.data.recordId : (written.recordId ?? command.data.recordId);
-        stale.set(command.eventId, { commandId: command.eventId, recordId, outcome: 'stale', fields: {}, error: null, position: deletes ? null : written.position });
+        // A delete names the record it removed, and where the newest delete of that record landed:
+        // a report of the record's deletion from before that is the system's own. A write names the
+        // record the newest write went to (a create's own result, lost with a crash, named the
+        // record it made) and where that write landed: it carried this command's values, merged
+        // with the later ones of its batch, so the system's report of that state is Tandem's.
+        if (command.data.operation === 'delete') {
+          const removed = written.lastDelete?.recordId === command.data.recordId ? written.lastDelete : null;
+          stale.set(command.eventId, { commandId: command.eventId, recordId: command.data.recordId, outcome: 'stale', fields: {}, error: null, position: removed?.position ?? null });
+          continue;
+        }
+        const recordId = written.recordId ?? command.data.recordId;
+        stale.set(command.eventId, { commandId: command.eventId, recordId, outcome: 'stale', fields: {}, error: null, position: written.position });
       }
     }
     return stale;
@@ -216,7 +221,16 @@ export class ApplierPipeline {
     const entries = commands.flatMap((command, index) => {
       const outcome = outcomes[index];
       if (outcome?.outcome !== 'applied') return [];
-      return [{ tenantId: command.tenantId, entityId: command.data.entityId, version: command.data.version, recordId: outcome.recordId, position: outcome.position }];
+      return [
+        {
+          tenantId: command.tenantId,
+          entityId: command.data.entityId,
+          version: command.data.version,
+          recordId: outcome.recordId,
+          position: outcome.position,
+          deletes: command.data.operation === 'delete',
+        },
+      ];
     });
     await new AppliedVersionRepository(this.db).record(this.systemId, entries);
   }

@@ -35,7 +35,7 @@ export { CheckpointRepository, type Checkpoint } from './checkpoint.repository';
 export { SyncLogRepository, type StoredSyncLogEntry, type SyncLogEntry } from './sync-log.repository';
 export { SourceInboxRepository, type SourceNotice, type SourceNoticeKind, type StoredSourceNotice } from './source-inbox.repository';
 export { SourceRecordRepository, type SourceRecord } from './source-record.repository';
-export { AppliedVersionRepository, type AppliedVersion } from './applied-version.repository';
+export { AppliedVersionRepository, type AppliedVersion, type NewestWrites } from './applied-version.repository';
 export { ArchiveAttemptRepository } from './archive-attempt.repository';
 export { CreateIntentRepository, type CreateIntent } from './create-intent.repository';
 export { UnseenDeleteRepository, type KeyClaim, type UnseenDelete } from './unseen-delete.repository';

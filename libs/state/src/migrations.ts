@@ -232,6 +232,16 @@ CREATE TABLE tandem_create_intents (
 CREATE INDEX tandem_create_intents_age_idx ON tandem_create_intents (system_id, announced_at);
 `;
 
+const appliedVersionDeletes = `
+-- The newest delete written per entity, with the record it removed and where that landed: a
+-- redelivered delete answered as stale still tells where Tandem's delete landed, which is what
+-- places the system's own delete of that record before or after it.
+ALTER TABLE tandem_applied_versions
+  ADD COLUMN delete_version bigint,
+  ADD COLUMN delete_record_id text,
+  ADD COLUMN delete_position text;
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -244,4 +254,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '009_record_error_commands', sql: recordErrorCommands },
   { id: '010_archive_attempts', sql: archiveAttempts },
   { id: '011_create_intents', sql: createIntents },
+  { id: '012_applied_version_deletes', sql: appliedVersionDeletes },
 ];
