@@ -1193,6 +1193,26 @@ describe('reconcile', () => {
     expect(created!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'cust-2']]);
   });
 
+  it('takes nothing from a delete answered again as stale, after its first answer was taken', () => {
+    const sync = compile({ deleteVsUpdate: 'update_wins' });
+    const [deleted] = run(sync, [change('crm', 2, {}, 'delete')], synced(sync));
+    const removeCustomer = deleted!.commands.find((c) => c.data.target === 'customer')!;
+    const [archived] = run(sync, [result(removeCustomer, 'cust-1', '6')], deleted!.state);
+    // The customer's edit, made before the delete reached it, restores the entity everywhere.
+    const [restored] = run(sync, [change('customer', 5, { phone: { before: '111', after: '555' } })], archived!.state);
+    const recreate = (target: string) => restored!.commands.find((c) => c.data.target === target)!;
+    const [crmCreated] = run(sync, [result(recreate('crm'), 'crm-2', '3')], restored!.state);
+    // The CRM deletes its new record while the customer's re-create is on its way.
+    const [again] = run(sync, [onRecord(change('crm', 4, {}, 'delete'), 'crm-2')], crmCreated!.state);
+    expect(again!.state.deleted).not.toBeNull();
+    // A restarted applier answers the old delete again, as stale; then the re-create's answer comes.
+    const answeredAgain = result(removeCustomer, 'cust-1', '6');
+    const [repeated, created] = run(sync, [{ ...answeredAgain, data: { ...answeredAgain.data, outcome: 'stale' as const } }, result(recreate('customer'), 'cust-2', '7')], again!.state);
+    expect(repeated!.skipped).toMatch(/already taken/);
+    expect(repeated!.commands).toEqual([]);
+    expect(created!.commands.map((c) => [c.data.target, c.data.operation, c.data.recordId])).toEqual([['customer', 'delete', 'cust-2']]);
+  });
+
   it('sends a losing system the winner with a version newer than the write it already has on its way', () => {
     const sync = compile();
     const state = synced(sync);

@@ -201,6 +201,11 @@ class Run {
       }
       return;
     }
+    // An answer again to a command whose first answer, or a newer write's, was taken tells nothing
+    // new; a delete's would name the record it removed as if the system still held it.
+    if (data.outcome === 'stale' && !system.pending.some((write) => write.commandId === data.commandId)) {
+      return this.skip(`the answer to ${data.commandId} was already taken`);
+    }
     // A delete's result names the record it removed, which is no record of the entity there any more.
     const removed = system.pending.some((write) => write.commandId === data.commandId && write.deletes);
     // A write that made a new record in a system whose own record of the deleted entity was deleted
