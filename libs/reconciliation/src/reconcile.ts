@@ -163,10 +163,10 @@ class Run {
   applyResult(result: MessageOf<'apply.result'>): void {
     const { data } = result;
     const system = this.systemState(data.target);
+    const answered = system.pending.find((write) => write.commandId === data.commandId);
     if (data.outcome === 'failed') {
-      const failedWrite = system.pending.find((write) => write.commandId === data.commandId);
       // The answer again to a command delivered twice: what it said was taken the first time.
-      if (!failedWrite) return this.skip(`the failure of ${data.commandId} was already taken`);
+      if (!answered) return this.skip(`the failure of ${data.commandId} was already taken`);
       system.pending = system.pending.filter((write) => write.commandId !== data.commandId);
       const code = data.error?.code ?? 'unknown';
       system.lastError = { code, message: data.error?.message ?? '', commandId: data.commandId };
@@ -174,7 +174,7 @@ class Run {
         const missing = data.recordId ?? system.recordId;
         if (missing !== null && system.recordId !== null && missing !== system.recordId) {
           // Addressed to a record a re-create has since replaced there: the write goes to the new one.
-          for (const field of Object.keys(failedWrite?.fieldVersions ?? {})) this.needsPush(data.target, field);
+          for (const field of Object.keys(answered.fieldVersions)) this.needsPush(data.target, field);
           return;
         }
         // The record was deleted there concurrently; its delete arrives as a change of its own.
@@ -197,17 +197,17 @@ class Run {
       // A create that found the system's own record of the entity: once its report has linked that
       // record, what the create carried goes to it (before, the report's values meet the entity's).
       if (code === RECORD_EXISTS && system.recordId !== null) {
-        for (const field of Object.keys(failedWrite?.fieldVersions ?? {})) this.needsPush(data.target, field);
+        for (const field of Object.keys(answered.fieldVersions)) this.needsPush(data.target, field);
       }
       return;
     }
     // An answer again to a command whose first answer, or a newer write's, was taken tells nothing
     // new; a delete's would name the record it removed as if the system still held it.
-    if (data.outcome === 'stale' && !system.pending.some((write) => write.commandId === data.commandId)) {
+    if (data.outcome === 'stale' && !answered) {
       return this.skip(`the answer to ${data.commandId} was already taken`);
     }
     // A delete's result names the record it removed, which is no record of the entity there any more.
-    const removed = system.pending.some((write) => write.commandId === data.commandId && write.deletes);
+    const removed = answered?.deletes === true;
     // A write that made a new record in a system whose own record of the deleted entity was deleted
     // (a create sent before that delete, which found nothing to update): the system holds it again.
     const madeAfterDelete = this.state.deleted !== null && system.deletedAt !== null && data.recordId !== null && !removed && data.recordId !== system.recordId;

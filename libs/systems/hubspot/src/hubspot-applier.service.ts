@@ -114,7 +114,7 @@ export class HubSpotApplier {
     // Only what this call can archive is remembered: a contact someone else archived before the first
     // attempt stays theirs when the batch is tried again (after an outage, or by a restarted applier).
     const live = ids.filter((id) => !archivedBefore.has(id));
-    const remembered = chunk.filter(({ recordId }) => live.includes(recordId) && !retried.has(recordId)).flatMap(({ commands }) => commands.map(attemptOf));
+    const remembered = chunk.filter(({ recordId }) => !archivedBefore.has(recordId) && !retried.has(recordId)).flatMap(({ commands }) => commands.map(attemptOf));
     await this.archiveAttempts.remember(remembered);
     const sentAt = Date.now();
     try {
