@@ -242,6 +242,14 @@ ALTER TABLE tandem_applied_versions
   ADD COLUMN delete_position text;
 `;
 
+const archiveAttemptDeadlines = `
+-- The latest time each attempt's archive can have been made (when its request's answer was due):
+-- an archive found later is someone else's, not the attempt's.
+ALTER TABLE tandem_archive_attempts ADD COLUMN archived_by timestamptz;
+UPDATE tandem_archive_attempts SET archived_by = attempted_at + interval '1 minute';
+ALTER TABLE tandem_archive_attempts ALTER COLUMN archived_by SET NOT NULL;
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -255,4 +263,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '010_archive_attempts', sql: archiveAttempts },
   { id: '011_create_intents', sql: createIntents },
   { id: '012_applied_version_deletes', sql: appliedVersionDeletes },
+  { id: '013_archive_attempt_deadlines', sql: archiveAttemptDeadlines },
 ];

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { archiveAttemptsStore } from './__fixtures__/archive-attempts.fixture';
 import { HubSpotApiError, HubSpotApiErrorCode } from './hubspot-api.error';
 import { HubSpotApplier, type HubSpotApplierClient, type HubSpotApplyInput } from './hubspot-applier.service';
-import type { BatchReadResult, BatchWriteResult, HubSpotProperties } from './hubspot-client.service';
+import type { BatchReadResult, BatchWriteResult, BeforeSend, HubSpotProperties } from './hubspot-client.service';
 import type { HubSpotContact } from './hubspot-response.schema';
+
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * HubSpot's batch writes in memory: emails are stored lowercased, a batch with an invalid email is
@@ -57,7 +59,8 @@ class FakeHubSpot implements HubSpotApplierClient {
     return { results: inputs.map((input) => this.write(String(this.nextId++), input.properties)).reverse(), errors: [] };
   }
 
-  async batchArchive(ids: readonly string[]): Promise<void> {
+  async batchArchive(ids: readonly string[], beforeSend?: BeforeSend): Promise<void> {
+    await beforeSend?.(this.clock + REQUEST_TIMEOUT_MS);
     this.record('archive', ids);
     for (const id of ids) {
       const contact = this.contacts.get(id);
@@ -70,6 +73,11 @@ class FakeHubSpot implements HubSpotApplierClient {
 
   async probe(): Promise<void> {
     this.record('probe', []);
+  }
+
+  /** Lets HubSpot's time pass. */
+  advance(ms: number): void {
+    this.clock += ms;
   }
 
   seed(id: string, properties: Record<string, string>): void {
@@ -205,15 +213,17 @@ describe('HubSpotApplier', () => {
   });
 
   it.each([
-    ['forgets an attempt HubSpot refused before acting (429): a person\'s archive before the retry stays theirs', new HubSpotApiError(HubSpotApiErrorCode.RateLimited, 'slow down', { status: 429 }), 1],
-    ['keeps an attempt that may have reached HubSpot (a timeout): the archive found is taken as its own', new HubSpotApiError(HubSpotApiErrorCode.Timeout, 'no answer'), 0],
-  ])('%s', async (_case, failure, afterPersonMs) => {
+    ['forgets an attempt HubSpot refused before acting (429): a person\'s archive before the retry stays theirs', new HubSpotApiError(HubSpotApiErrorCode.RateLimited, 'slow down', { status: 429 }), 0, 1],
+    ['keeps an attempt that may have reached HubSpot (a timeout): the archive found is taken as its own', new HubSpotApiError(HubSpotApiErrorCode.Timeout, 'no answer'), 0, 0],
+    ['takes an archive made after that attempt\'s answer was due (a timeout) for someone else\'s', new HubSpotApiError(HubSpotApiErrorCode.Timeout, 'no answer'), 4 * 60_000, 1],
+  ])('%s', async (_case, failure, personLaterMs, afterPersonMs) => {
     const { hubspot, applier } = setup();
     hubspot.seed('7', { email: 'gone@x.com' });
     const deletes = [command({ recordId: '7', operation: 'delete' })];
     hubspot.failNextAfter('read archived', failure);
     await expect(applier.apply(deletes)).rejects.toBe(failure);
     expect(hubspot.contacts.has('7')).toBe(true);
+    hubspot.advance(personLaterMs);
     await hubspot.batchArchive(['7']);
     const [outcome] = await applier.apply(deletes);
     expect(outcome).toMatchObject({ outcome: 'applied', recordId: '7', position: String(Date.parse(hubspot.archived.get('7')!.archivedAt!) + afterPersonMs) });

@@ -51,6 +51,12 @@ export enum HubSpotApplyFailureCode {
   InvalidCommand = 'invalid_command',
 }
 
+/**
+ * How much later than its request's answer was due an archive can still be an attempt's own: HubSpot
+ * may finish a request the client gave up on, and its clock is not the applier's.
+ */
+const ARCHIVE_MARGIN_MS = 5_000;
+
 export type HubSpotApplierClient = Pick<HubSpotClient, 'batchRead' | 'batchUpdate' | 'batchUpsert' | 'batchCreate' | 'batchArchive' | 'probe'>;
 
 type WriteKind = 'update' | 'upsert' | 'create';
@@ -66,13 +72,14 @@ interface EntityWrite {
 
 /**
  * Where an applier remembers the delete commands it sent archives for, beyond its own lifetime, each
- * by a key naming the command and its entity (command ids repeat across tenants).
+ * by a key naming the command and its entity (command ids repeat across tenants), with the latest
+ * time (ms since the epoch) HubSpot can have made their archives.
  */
 export interface ArchiveAttempts {
-  /** Those of these keys whose archives were sent before. */
-  attempted(keys: string[]): Promise<Set<string>>;
-  /** Remembers these keys; called before their archives are sent. */
-  remember(keys: string[]): Promise<void>;
+  /** Those of these keys whose archives were sent before, each with the time its archive was made by. */
+  attempted(keys: string[]): Promise<Map<string, number>>;
+  /** Remembers these keys, their archives made by `archivedBy`; called before each send. A later time replaces an earlier one. */
+  remember(keys: string[], archivedBy: number): Promise<void>;
   /** Forgets these keys: their archives were refused before HubSpot did anything. */
   forget(keys: string[]): Promise<void>;
 }
@@ -110,15 +117,13 @@ export class HubSpotApplier {
     const attemptOf = (command: HubSpotApplyInput) => `${command.entityId}/${command.commandId}`;
     const attempts = chunk.flatMap(({ commands }) => commands.map(attemptOf));
     const attempted = await this.archiveAttempts.attempted(attempts);
-    const retried = new Set(chunk.filter(({ commands }) => commands.some((command) => attempted.has(attemptOf(command)))).map(({ recordId }) => recordId));
     // Only what this call can archive is remembered: a contact someone else archived before the first
     // attempt stays theirs when the batch is tried again (after an outage, or by a restarted applier).
     const live = ids.filter((id) => !archivedBefore.has(id));
-    const remembered = chunk.filter(({ recordId }) => !archivedBefore.has(recordId) && !retried.has(recordId)).flatMap(({ commands }) => commands.map(attemptOf));
-    await this.archiveAttempts.remember(remembered);
+    const remembered = chunk.filter(({ recordId }) => !archivedBefore.has(recordId)).flatMap(({ commands }) => commands.map(attemptOf));
     const sentAt = Date.now();
     try {
-      await this.client.batchArchive(ids);
+      await this.client.batchArchive(ids, (answeredBy) => this.archiveAttempts.remember(remembered, answeredBy + ARCHIVE_MARGIN_MS));
     } catch (error) {
       // Refused untouched: a person's archive before the retry must not read as this attempt's.
       if (changedNothing(error)) await this.archiveAttempts.forget(remembered);
@@ -126,11 +131,15 @@ export class HubSpotApplier {
     }
     const archivedNow = live.length === 0 ? new Map<string, number>() : archivedTimes(await this.client.batchRead(live, [], { archived: true }));
     const positions = new Map<string, string>();
-    for (const { recordId } of chunk) {
+    for (const { recordId, commands } of chunk) {
       const before = archivedBefore.get(recordId);
       // Live before the call and not archived after it (restored at once): archived no earlier than the call.
       if (before === undefined) positions.set(recordId, String(archivedNow.get(recordId) ?? sentAt));
-      else positions.set(recordId, String(retried.has(recordId) ? before : before + 1));
+      else {
+        // An earlier attempt of these deletes made that archive only if it came before that attempt was answered.
+        const ours = commands.some((command) => before <= (attempted.get(attemptOf(command)) ?? -Infinity));
+        positions.set(recordId, String(ours ? before : before + 1));
+      }
     }
     return positions;
   }

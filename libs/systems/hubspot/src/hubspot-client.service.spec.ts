@@ -115,6 +115,17 @@ describe('HubSpotClient', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('tells an archive\'s caller before each request goes out, a 429 retry included, when its answer is due', async () => {
+    const { hubspot, calls } = client([rateLimited('TEN_SECONDLY_ROLLING', { 'retry-after': '0.01' }), { status: 204 }], { requestTimeoutMs: 7_000 });
+    const notes: Array<{ answeredBy: number; sentBefore: number; at: number }> = [];
+    await hubspot.batchArchive(['1', '2'], async (answeredBy) => void notes.push({ answeredBy, sentBefore: calls.length, at: Date.now() }));
+    expect(notes.map(({ sentBefore }) => sentBefore)).toEqual([0, 1]);
+    // The request timeout, counted from just before the note.
+    for (const { answeredBy, at } of notes) expect(at + 7_000 - answeredBy).toBeGreaterThanOrEqual(0);
+    for (const { answeredBy, at } of notes) expect(at + 7_000 - answeredBy).toBeLessThan(1_000);
+    expect(calls[1]!.body).toEqual({ inputs: [{ id: '1' }, { id: '2' }] });
+  });
+
   it('rejects a body that is not what the contract says', async () => {
     const { hubspot } = client([{ status: 200, body: { results: [{ id: '1', properties: { email: 5 } }] } }]);
     const error = hubspot.listContacts({ properties: [] });

@@ -91,7 +91,14 @@ interface RequestSpec<S extends z.ZodType | null> {
   search?: boolean;
   /** Answer a 404 with null instead of throwing. */
   allowNotFound?: boolean;
+  beforeSend?: BeforeSend;
 }
+
+/**
+ * Called before each request of a call goes out (a 429 retry sends again), with the latest time
+ * its answer can come (the request timeout): what the request does, HubSpot does by then.
+ */
+export type BeforeSend = (answeredBy: number) => Promise<void>;
 
 /**
  * HubSpot CRM v3 contacts. Every call first takes a grant from the account's shared rate limiter
@@ -224,14 +231,18 @@ export class HubSpotClient {
     );
   }
 
-  /** Archives (soft-deletes) contacts, 100 per call; unknown or already archived ids are fine. */
-  async batchArchive(ids: readonly string[]): Promise<void> {
+  /**
+   * Archives (soft-deletes) contacts, 100 per call; unknown or already archived ids are fine.
+   * `beforeSend` lets a caller note, before each request, when its archives are done by.
+   */
+  async batchArchive(ids: readonly string[], beforeSend?: BeforeSend): Promise<void> {
     for (const chunk of chunks(ids, BATCH_LIMIT)) {
       await this.request({
         method: 'POST',
         path: `${CONTACTS_PATH}/batch/archive`,
         body: { inputs: chunk.map((id) => ({ id })) },
         schema: null,
+        ...(beforeSend === undefined ? {} : { beforeSend }),
       });
     }
   }
@@ -274,6 +285,7 @@ export class HubSpotClient {
     const doing = `${spec.method} ${spec.path}`;
     for (let attempt = 0; ; attempt += 1) {
       await this.acquire(spec.search === true);
+      await spec.beforeSend?.(Date.now() + this.options.requestTimeoutMs);
       const { status, retryAfter, text } = await this.send(spec, doing);
       if (status >= 200 && status < 300) return spec.schema === null ? undefined : parseBody(spec.schema, text, doing, status);
       if (status === 404 && spec.allowNotFound) return null;
