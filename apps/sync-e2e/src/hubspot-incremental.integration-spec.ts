@@ -67,7 +67,7 @@ describe('10,000 contacts synced with HubSpot, then only what changed', () => {
     );
   }
 
-  it('copies every contact once, then costs one write call for 15 CRM edits and only webhook reads and polls for 15 HubSpot edits', async () => {
+  it('copies every contact once, then costs one or two write calls for 15 CRM edits and only webhook reads and polls for 15 HubSpot edits', async () => {
     await eventually(
       async () => {
         expect(world.hubspot.contacts()).toHaveLength(CONTACTS);
@@ -83,6 +83,7 @@ describe('10,000 contacts synced with HubSpot, then only what changed', () => {
 
     // 15 contacts edited in the CRM in one statement.
     world.hubspot.resetCalls();
+    const crmEditedAt = Date.now();
     const { rows: crmEdited } = await world.crm.query<{ email: string }>(
       `UPDATE contacts SET phone = 'crm-edit' WHERE id IN (SELECT id FROM contacts ORDER BY random() LIMIT ${EDITED}) RETURNING email`,
     );
@@ -92,8 +93,13 @@ describe('10,000 contacts synced with HubSpot, then only what changed', () => {
       { timeoutMs: 30_000 },
     );
     await quiet();
-    expect(world.hubspot.calls()).toMatchObject({ [`POST ${CONTACTS_PATH}/batch/update`]: 1 });
-    expect(writeCalls()).toBe(1);
+    // One batch update as a rule; two when the commands' partitions reach the applier further apart
+    // than its linger (a loaded machine): the "one or two API calls" Tandem promises.
+    expect(calls(`POST ${CONTACTS_PATH}/batch/update`)).toBeGreaterThanOrEqual(1);
+    expect(writeCalls()).toBe(calls(`POST ${CONTACTS_PATH}/batch/update`));
+    expect(writeCalls()).toBeLessThanOrEqual(2);
+    // Fifteen record writes: no other contact was touched.
+    expect(world.hubspot.contacts().filter((contact) => Date.parse(contact.updatedAt) >= crmEditedAt)).toHaveLength(EDITED);
     expect(calls(LIST)).toBe(0);
     expect(world.hubspot.rateLimited()).toBe(0);
 
