@@ -8,8 +8,9 @@ import { renderBenchPage, type LatencyTick } from './bench-page.util';
 /**
  * Two PostgreSQL databases kept in sync by the services as separate processes on the real broker.
  * A warm-up syncs contacts first, unmeasured, so that the figures are of services (and a broker)
- * whose compilers have warmed up, as in a long-running deployment. Phase 1 measures sustained throughput (inserts as fast as the CRM takes them); phase 2 measures
- * commit-to-commit latency at half the target rate. Lost and duplicated are counted by reading both
+ * whose compilers have warmed up, as in a long-running deployment. Phase 1 measures sustained
+ * throughput (inserts as fast as the CRM takes them); phase 2 measures commit-to-commit latency at
+ * half the target rate. Lost and duplicated are counted by reading both
  * databases. Progress goes to stderr; the last line on stdout is the result.
  */
 const WARMUP_CHANGES = Number(process.env['BENCH_WARMUP'] ?? 5_000);

@@ -119,8 +119,9 @@ export class HubSpotApplier {
     const attempted = await this.archiveAttempts.attempted(attempts);
     // Only what this call can archive is remembered: a contact someone else archived before the first
     // attempt stays theirs when the batch is tried again (after an outage, or by a restarted applier).
-    const live = ids.filter((id) => !archivedBefore.has(id));
-    const remembered = chunk.filter(({ recordId }) => !archivedBefore.has(recordId)).flatMap(({ commands }) => commands.map(attemptOf));
+    const liveChunk = chunk.filter(({ recordId }) => !archivedBefore.has(recordId));
+    const live = liveChunk.map(({ recordId }) => recordId);
+    const remembered = liveChunk.flatMap(({ commands }) => commands.map(attemptOf));
     const sentAt = Date.now();
     try {
       await this.client.batchArchive(ids, (answeredBy) => this.archiveAttempts.remember(remembered, answeredBy + ARCHIVE_MARGIN_MS));

@@ -91,7 +91,7 @@ interface RequestSpec<S extends z.ZodType | null> {
   search?: boolean;
   /** Answer a 404 with null instead of throwing. */
   allowNotFound?: boolean;
-  beforeSend?: BeforeSend;
+  beforeSend?: BeforeSend | undefined;
 }
 
 /**
@@ -242,7 +242,7 @@ export class HubSpotClient {
         path: `${CONTACTS_PATH}/batch/archive`,
         body: { inputs: chunk.map((id) => ({ id })) },
         schema: null,
-        ...(beforeSend === undefined ? {} : { beforeSend }),
+        beforeSend,
       });
     }
   }
