@@ -1,3 +1,4 @@
+export { KafkaReader, type PartitionOffsets } from './kafka-reader.util';
 export { ServiceProcess } from './service-process';
 export { ServiceStack, type StackSystem } from './service-stack';
 export {

@@ -6,4 +6,4 @@ export { EmbeddedBrokerError, EmbeddedBrokerErrorCode } from './embedded/embedde
 export type { CleanupResult } from './embedded/partition-log.repository';
 export { Publisher, TRACEPARENT, type TracedDraft } from './publisher';
 export { MessageConsumer, type MessageBatch, type ReceivedMessage } from './message-consumer';
-export { topicNames, topicSpecs, type TopicNames, type TopicsConfig } from './topics.config';
+export { consumerGroups, topicNames, topicSpecs, type TopicNames, type TopicsConfig } from './topics.config';

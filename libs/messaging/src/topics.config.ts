@@ -22,6 +22,14 @@ export function topicNames(prefix: string) {
 }
 export type TopicNames = ReturnType<typeof topicNames>;
 
+/** The consumer group of each consuming role: the replicas of a role share its group. */
+export function consumerGroups(prefix: string) {
+  return {
+    reconciler: `${prefix}.reconciler`,
+    applier: (systemId: string) => `${prefix}.applier.${systemId}`,
+  };
+}
+
 export function topicSpecs(config: TopicsConfig, systemIds: readonly string[]): TopicSpec[] {
   const names = topicNames(config.prefix);
   const kept = { partitions: config.partitions, retentionMs: config.retentionMs };

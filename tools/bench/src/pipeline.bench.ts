@@ -1,5 +1,6 @@
-import { createCrmCustomerDatabases, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
-import { eventually } from '@tandem/testing';
+import { createCrmCustomerDatabases, KafkaReader, startCrmCustomerStack, type CrmCustomerDatabases, type ServiceStack } from '@tandem/local-stack';
+import { consumerGroups, topicNames } from '@tandem/messaging';
+import { eventually, TEST_KAFKA_BROKERS } from '@tandem/testing';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -10,7 +11,8 @@ import { renderBenchPage, type LatencyTick } from './bench-page.util';
  * A warm-up syncs contacts first, unmeasured, so that the figures are of services (and a broker)
  * whose compilers have warmed up, as in a long-running deployment. Phase 1 measures sustained
  * throughput (inserts as fast as the CRM takes them); phase 2 measures commit-to-commit latency at
- * half the target rate. Lost and duplicated are counted by reading both
+ * half the target rate. Each phase starts once the one before has nothing left in flight, so
+ * neither is charged with the other's apply results and echoes. Lost and duplicated are counted by reading both
  * databases. Progress goes to stderr; the last line on stdout is the result.
  */
 const WARMUP_CHANGES = Number(process.env['BENCH_WARMUP'] ?? 5_000);
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
   await customer.query(ARRIVALS);
   say('starting reconciler, connectors and appliers');
   const stack = await startCrmCustomerStack(dbs, { env: { LOG_LEVEL: 'warn' } });
+  const kafka = new KafkaReader(TEST_KAFKA_BROKERS);
   try {
 
     if (WARMUP_CHANGES > 0) {
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       const warmupStarted = Date.now();
       await insertContacts(crm, 'w', WARMUP_CHANGES);
       await waitForArrivals(customer, WARMUP_CHANGES, warmupStarted);
+      await waitUntilIdle(stack, dbs, kafka);
       await customer.query('TRUNCATE arrivals');
     }
 
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
     const cpuAfter = await cpuSnapshot(stack, dbs);
     const cpuUsed = [...cpuAfter].map(([name, after]): [string, number] => [name, after - (cpuBefore.get(name) ?? 0)]);
     say(`  CPU-s in phase 1: ${cpuUsed.map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(', ')}`);
+    await waitUntilIdle(stack, dbs, kafka);
 
     say(`phase 2: ${LATENCY_RATE_PER_S} updates/s for ${LATENCY_SECONDS} s`);
     const perTick = Math.round((LATENCY_RATE_PER_S * TICK_MS) / 1000);
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
     say(`the run as a page: ${PAGE}`);
     console.log(JSON.stringify(result));
   } finally {
+    await kafka.close();
     await stack.stop();
     await dbs.close();
   }
@@ -157,6 +163,29 @@ async function waitForArrivals(customer: Client, count: number, since: number): 
     },
     { timeoutMs: 600_000, intervalMs: 200 },
   );
+}
+
+/**
+ * Waits until nothing is in flight: no captured change left in either database and every consumer
+ * group caught up, on three polls in a row (a change can be between two of them at one poll).
+ */
+async function waitUntilIdle(stack: ServiceStack, dbs: CrmCustomerDatabases, kafka: KafkaReader): Promise<void> {
+  const topics = topicNames(stack.prefix);
+  const groups = consumerGroups(stack.prefix);
+  const started = Date.now();
+  let idlePolls = 0;
+  await eventually(
+    async () => {
+      let captured = 0;
+      for (const db of [dbs.crm, dbs.customer]) captured += Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM tandem.changes`)).rows[0]!.n);
+      let inFlight = await kafka.lag(topics.changes, groups.reconciler);
+      for (const systemId of stack.appliers.keys()) inFlight += await kafka.lag(topics.apply(systemId), groups.applier(systemId));
+      idlePolls = captured === 0 && inFlight === 0 ? idlePolls + 1 : 0;
+      if (idlePolls < 3) throw new Error(`${captured} captured changes and ${inFlight} messages still in flight`);
+    },
+    { timeoutMs: 600_000, intervalMs: 200 },
+  );
+  say(`  nothing in flight after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Reads both databases directly: every CRM contact must be in the customer database once, equal. */

@@ -1,9 +1,9 @@
 import type { HubSpotSimulator } from '@tandem/hubspot-simulator';
-import type { ServiceStack } from '@tandem/local-stack';
+import type { KafkaReader, ServiceStack } from '@tandem/local-stack';
 import type { FieldMapper } from '@tandem/mapping';
+import { consumerGroups, topicNames } from '@tandem/messaging';
 import type { Pool } from 'pg';
 import { findSilentLosses, type CanonicalRecord, type ConflictEntry, type OpRecord, type SilentLoss } from './history-check.util';
-import type { KafkaReader } from './kafka-reader.util';
 import { SYSTEMS, type SystemId } from './workload';
 
 const CANONICAL_FIELDS = ['first_name', 'last_name', 'email', 'phone'] as const;
@@ -119,12 +119,14 @@ async function readConflicts({ stack, tenantId }: CheckInput): Promise<{ entries
  */
 async function checkConsumers({ stack, kafka, tenantId }: CheckInput): Promise<string[]> {
   const violations: string[] = [];
-  const changesTopic = `${stack.prefix}.changes`;
+  const topics = topicNames(stack.prefix);
+  const groups = consumerGroups(stack.prefix);
+  const changesTopic = topics.changes;
   const { rows } = await stack.db.query<{ event_id: string }>(`SELECT DISTINCT detail->>'eventId' AS event_id FROM tandem_sync_log WHERE tenant_id = $1`, [tenantId]);
   const logged = new Set(rows.map((row) => row.event_id));
   const changes = await kafka.readAll(changesTopic);
   const results = new Set(changes.filter((m) => m.value['type'] === 'apply.result').map((m) => String(m.value['eventId'])));
-  const reconciler = await kafka.offsets(changesTopic, `${stack.prefix}.reconciler`);
+  const reconciler = await kafka.offsets(changesTopic, groups.reconciler);
   for (const message of changes) {
     const committed = reconciler.committed.get(message.partition) ?? 0n;
     if (message.offset < committed && !logged.has(String(message.value['eventId']))) {
@@ -132,8 +134,8 @@ async function checkConsumers({ stack, kafka, tenantId }: CheckInput): Promise<s
     }
   }
   for (const system of SYSTEMS) {
-    const topic = `${stack.prefix}.apply.${system}`;
-    const applier = await kafka.offsets(topic, `${stack.prefix}.applier.${system}`);
+    const topic = topics.apply(system);
+    const applier = await kafka.offsets(topic, groups.applier(system));
     for (const command of await kafka.readAll(topic)) {
       const committed = applier.committed.get(command.partition) ?? 0n;
       if (command.offset < committed && !results.has(`${String(command.value['eventId'])}>result`)) {

@@ -1,7 +1,7 @@
 import type { HubSpotSimulator } from '@tandem/hubspot-simulator';
-import type { ServiceStack } from '@tandem/local-stack';
+import type { KafkaReader, ServiceStack } from '@tandem/local-stack';
+import { consumerGroups, topicNames } from '@tandem/messaging';
 import type { Pool } from 'pg';
-import type { KafkaReader } from './kafka-reader.util';
 import { SYSTEMS } from './workload';
 
 export interface SettleInput {
@@ -40,10 +40,12 @@ export async function settle(input: SettleInput): Promise<void> {
       }
       const inbox = Number((await stack.db.query<{ n: string }>(`SELECT count(*) AS n FROM tandem_source_inbox WHERE tenant_id = $1`, [tenantId])).rows[0]!.n);
       if (inbox > 0) parts.push(`${inbox} in inboxes`);
-      const reconcilerLag = await kafka.lag(`${stack.prefix}.changes`, `${stack.prefix}.reconciler`);
+      const topics = topicNames(stack.prefix);
+      const groups = consumerGroups(stack.prefix);
+      const reconcilerLag = await kafka.lag(topics.changes, groups.reconciler);
       if (reconcilerLag > 0) parts.push(`reconciler lag ${reconcilerLag}`);
       for (const system of SYSTEMS) {
-        const lag = await kafka.lag(`${stack.prefix}.apply.${system}`, `${stack.prefix}.applier.${system}`);
+        const lag = await kafka.lag(topics.apply(system), groups.applier(system));
         if (lag > 0) parts.push(`${system} applier lag ${lag}`);
       }
       const logId = Number((await stack.db.query<{ id: string | null }>(`SELECT max(id) AS id FROM tandem_sync_log`)).rows[0]!.id ?? 0);

@@ -1,4 +1,4 @@
-import { createThreeWayWorld, threeWayStack, threeWaySync, type ThreeWayWorld } from '@tandem/local-stack';
+import { createThreeWayWorld, KafkaReader, threeWayStack, threeWaySync, type ThreeWayWorld } from '@tandem/local-stack';
 import { FieldMapper } from '@tandem/mapping';
 import { TcpRelay, TEST_KAFKA_BROKERS, TEST_POSTGRES_URL, TEST_REDIS_URL, uniqueSuffix } from '@tandem/testing';
 import { Redis } from 'ioredis';
@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { check } from './checker';
 import { FaultInjector, planFaults } from './faults';
-import { KafkaReader } from './kafka-reader.util';
 import { SeededRandom } from './seeded-random.util';
 import { settle } from './settle.util';
 import { renderRunPage } from './run-page.util';

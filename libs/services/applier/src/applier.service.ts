@@ -1,6 +1,6 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { describeIssues } from '@tandem/contracts';
-import { MessageConsumer, topicSpecs } from '@tandem/messaging';
+import { consumerGroups, MessageConsumer, topicSpecs } from '@tandem/messaging';
 import { ApplierPipeline, createMatchFor, SyncCatalog, type TargetCall } from '@tandem/pipeline';
 import { HubSpotSettingsSchema } from '@tandem/hubspot-system';
 import { PostgresTableSchema } from '@tandem/postgres-system';
@@ -46,7 +46,7 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
     await this.platform.broker.ensureTopics(topicSpecs(topicsConfig(this.platform.config), [systemId]));
 
     const consumer = this.platform.broker.consumer({
-      groupId: `${this.platform.config.TOPIC_PREFIX}.applier.${systemId}`,
+      groupId: consumerGroups(this.platform.config.TOPIC_PREFIX).applier(systemId),
       topics: [this.platform.topics.apply(systemId)],
       concurrency: connection.sharesCalls ? config.TOPIC_PARTITIONS : config.APPLIER_CONCURRENCY,
       // Commands published together arrive in one fetch, so their partitions can share calls.

@@ -1,5 +1,5 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { MessageConsumer, topicSpecs } from '@tandem/messaging';
+import { consumerGroups, MessageConsumer, topicSpecs } from '@tandem/messaging';
 import { ReconcilerPipeline, SyncCatalog } from '@tandem/pipeline';
 import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import type { ReconcilerEnv } from './reconciler.env';
@@ -27,7 +27,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
     const pipeline = new ReconcilerPipeline(this.platform.db, catalog, this.platform.publisher, this.platform.topics);
     const consumer = this.platform.broker.consumer({
-      groupId: `${this.platform.config.TOPIC_PREFIX}.reconciler`,
+      groupId: consumerGroups(this.platform.config.TOPIC_PREFIX).reconciler,
       topics: [this.platform.topics.changes],
       concurrency: this.platform.config.RECONCILER_CONCURRENCY,
       // A connector's burst spread over partitions is reconciled, and its commands published, together.
