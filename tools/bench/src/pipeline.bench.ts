@@ -12,8 +12,8 @@ import { renderBenchPage, type LatencyTick } from './bench-page.util';
  * whose compilers have warmed up, as in a long-running deployment. Phase 1 measures sustained
  * throughput (inserts as fast as the CRM takes them); phase 2 measures commit-to-commit latency at
  * half the target rate. Each phase starts once the one before has nothing left in flight, so
- * neither is charged with the other's apply results and echoes. Lost and duplicated are counted by reading both
- * databases. Progress goes to stderr; the last line on stdout is the result.
+ * neither is charged with the other's apply results and echoes. Lost and duplicated are counted by
+ * reading both databases. Progress goes to stderr; the last line on stdout is the result.
  */
 const WARMUP_CHANGES = Number(process.env['BENCH_WARMUP'] ?? 5_000);
 const THROUGHPUT_CHANGES = Number(process.env['BENCH_CHANGES'] ?? 30_000);

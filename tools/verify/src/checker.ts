@@ -121,16 +121,15 @@ async function checkConsumers({ stack, kafka, tenantId }: CheckInput): Promise<s
   const violations: string[] = [];
   const topics = topicNames(stack.prefix);
   const groups = consumerGroups(stack.prefix);
-  const changesTopic = topics.changes;
   const { rows } = await stack.db.query<{ event_id: string }>(`SELECT DISTINCT detail->>'eventId' AS event_id FROM tandem_sync_log WHERE tenant_id = $1`, [tenantId]);
   const logged = new Set(rows.map((row) => row.event_id));
-  const changes = await kafka.readAll(changesTopic);
+  const changes = await kafka.readAll(topics.changes);
   const results = new Set(changes.filter((m) => m.value['type'] === 'apply.result').map((m) => String(m.value['eventId'])));
-  const reconciler = await kafka.offsets(changesTopic, groups.reconciler);
+  const reconciler = await kafka.offsets(topics.changes, groups.reconciler);
   for (const message of changes) {
     const committed = reconciler.committed.get(message.partition) ?? 0n;
     if (message.offset < committed && !logged.has(String(message.value['eventId']))) {
-      violations.push(`reconciler committed ${changesTopic}[${message.partition}] past offset ${message.offset} (${String(message.value['type'])} ${String(message.value['eventId'])}), which has no sync-log entry`);
+      violations.push(`reconciler committed ${topics.changes}[${message.partition}] past offset ${message.offset} (${String(message.value['type'])} ${String(message.value['eventId'])}), which has no sync-log entry`);
     }
   }
   for (const system of SYSTEMS) {

@@ -29,6 +29,8 @@ export async function settle(input: SettleInput): Promise<void> {
   let lastLogId = -1;
   let lastReport = 0;
   let backlog = '';
+  const topics = topicNames(stack.prefix);
+  const groups = consumerGroups(stack.prefix);
   while (Date.now() < deadline) {
     try {
       const parts: string[] = [];
@@ -40,8 +42,6 @@ export async function settle(input: SettleInput): Promise<void> {
       }
       const inbox = Number((await stack.db.query<{ n: string }>(`SELECT count(*) AS n FROM tandem_source_inbox WHERE tenant_id = $1`, [tenantId])).rows[0]!.n);
       if (inbox > 0) parts.push(`${inbox} in inboxes`);
-      const topics = topicNames(stack.prefix);
-      const groups = consumerGroups(stack.prefix);
       const reconcilerLag = await kafka.lag(topics.changes, groups.reconciler);
       if (reconcilerLag > 0) parts.push(`reconciler lag ${reconcilerLag}`);
       for (const system of SYSTEMS) {
