@@ -1,3 +1,4 @@
+export { inFlight, type CapturingDatabase } from './in-flight.util';
 export { KafkaReader, type PartitionOffsets } from './kafka-reader.util';
 export { ServiceProcess } from './service-process';
 export { ServiceStack, type StackSystem } from './service-stack';

@@ -13,7 +13,7 @@ export class KafkaReader {
   private admin: Admin | null = null;
 
   constructor(brokers: string[]) {
-    this.kafka = new Kafka({ clientId: 'verify', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    this.kafka = new Kafka({ clientId: 'tandem-reader', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   }
 
   async offsets(topic: string, groupId: string): Promise<PartitionOffsets> {
@@ -40,7 +40,7 @@ export class KafkaReader {
     const remaining = new Set([...ends].filter(([, end]) => end > 0n).map(([partition]) => partition));
     const messages: { partition: number; offset: bigint; value: Record<string, unknown> }[] = [];
     if (remaining.size === 0) return messages;
-    const consumer = this.kafka.consumer({ groupId: `verify-reader-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 100 });
+    const consumer = this.kafka.consumer({ groupId: `tandem-reader-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((done, fail) => {

@@ -1,8 +1,6 @@
 import type { HubSpotSimulator } from '@tandem/hubspot-simulator';
-import type { KafkaReader, ServiceStack } from '@tandem/local-stack';
-import { consumerGroups, topicNames } from '@tandem/messaging';
+import { inFlight, type KafkaReader, type ServiceStack } from '@tandem/local-stack';
 import type { Pool } from 'pg';
-import { SYSTEMS } from './workload';
 
 export interface SettleInput {
   stack: ServiceStack;
@@ -18,8 +16,8 @@ export interface SettleInput {
 }
 
 /**
- * Waits until no change flows: no webhook pending, no captured change left in a source database, the
- * inboxes empty, every consumer group's lag zero, and nothing new in the sync log for `quietMs`.
+ * Waits until no change flows: no webhook pending, nothing in flight (see `inFlight`), the inboxes
+ * empty, and nothing new in the sync log for `quietMs`.
  * Rejects when that does not happen within `timeoutMs`.
  */
 export async function settle(input: SettleInput): Promise<void> {
@@ -29,25 +27,14 @@ export async function settle(input: SettleInput): Promise<void> {
   let lastLogId = -1;
   let lastReport = 0;
   let backlog = '';
-  const topics = topicNames(stack.prefix);
-  const groups = consumerGroups(stack.prefix);
   while (Date.now() < deadline) {
     try {
       const parts: string[] = [];
       const webhooks = hubspot.webhookStats().pending;
       if (webhooks > 0) parts.push(`${webhooks} webhook events pending`);
-      for (const [name, pool] of [['crm', crm], ['customer', customer]] as const) {
-        const captured = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM tandem.changes`)).rows[0]!.n);
-        if (captured > 0) parts.push(`${captured} captured in ${name}`);
-      }
+      parts.push(...(await inFlight(stack, kafka, [{ name: 'crm', query: (text) => crm.query(text) }, { name: 'customer', query: (text) => customer.query(text) }])));
       const inbox = Number((await stack.db.query<{ n: string }>(`SELECT count(*) AS n FROM tandem_source_inbox WHERE tenant_id = $1`, [tenantId])).rows[0]!.n);
       if (inbox > 0) parts.push(`${inbox} in inboxes`);
-      const reconcilerLag = await kafka.lag(topics.changes, groups.reconciler);
-      if (reconcilerLag > 0) parts.push(`reconciler lag ${reconcilerLag}`);
-      for (const system of SYSTEMS) {
-        const lag = await kafka.lag(topics.apply(system), groups.applier(system));
-        if (lag > 0) parts.push(`${system} applier lag ${lag}`);
-      }
       const logId = Number((await stack.db.query<{ id: string | null }>(`SELECT max(id) AS id FROM tandem_sync_log`)).rows[0]!.id ?? 0);
       if (logId !== lastLogId) parts.push('sync log growing');
       lastLogId = logId;
