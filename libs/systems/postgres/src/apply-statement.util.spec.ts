@@ -1,4 +1,4 @@
-import { deleteStatement, insertRowsText, insertStatement, markAppliedStatement, updateStatement } from './apply-statement.util';
+import { deleteStatement, insertRowsText, insertStatement, markAppliedStatement, updateRowsText, updateStatement } from './apply-statement.util';
 import { PostgresTableSchema } from './postgres-table.schema';
 
 const table = PostgresTableSchema.parse({ table: 'contacts', idColumn: 'contact_id' });
@@ -38,6 +38,16 @@ describe('apply statements', () => {
     expect(text).toContain('INSERT INTO "public"."contacts" AS t ("email", "score")');
     expect(text).toMatch(/VALUES \('o''brien@example\.com', '3'\),\n\('ada@example\.com', NULL\)/);
     expect(text).toContain('RETURNING t."contact_id"::text AS record_id, to_jsonb(t) AS row');
+  });
+
+  it('updates several records in one statement, typing the literals by the table and marking each entity', () => {
+    const text = updateRowsText(table, ['email', 'record_id'], [{ recordId: '17', values: ["o'brien@example.com", null], mark }]);
+    expect(text).toContain('VALUES ((NULL::"public"."contacts")."contact_id", NULL::uuid, NULL::bigint, NULL::text, (NULL::"public"."contacts")."email", (NULL::"public"."contacts")."record_id")');
+    expect(text).toContain(`('17', '${mark.entityId}', '4', 'cmd-1', 'o''brien@example.com', NULL)`);
+    // The table's own columns are set from v's numbered ones, so a column named like v's never clashes.
+    expect(text).toContain('SET "email" = v.c1, "record_id" = v.c2');
+    expect(text).toContain('FROM v WHERE t."contact_id" = v.record_id');
+    expect(text).toContain("SELECT entity_id, 'public.contacts', record_id, version, command_id FROM w");
   });
 
   it('marks several written rows with one parameterized statement', () => {

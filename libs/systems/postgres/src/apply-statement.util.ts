@@ -72,6 +72,47 @@ export function insertRowsText(table: PostgresTable, columns: readonly string[],
           RETURNING t.${quoteIdentifier(table.idColumn)}::text AS record_id, to_jsonb(t) AS row`;
 }
 
+/** One row of a multi-row update: the record, its values (in the statement's column order) and its mark. */
+export interface RowUpdate {
+  recordId: string;
+  values: ReadonlyArray<FieldValue>;
+  mark: AppliedMark;
+}
+
+/**
+ * Updates several records with the same columns in one statement, marking each updated record's
+ * entity in `tandem.applied` in the same statement. Values are literals typed by the table: a first
+ * row of the table's own (null) columns gives the list its column types, and the server converts
+ * the other rows' literals to them as it converts a parameter, checks included. Returns
+ * `{ entity_id, record_id, row }` per record updated; a record that does not exist returns nothing
+ * and marks nothing. The records must be distinct (a record joined twice is updated once).
+ */
+export function updateRowsText(table: PostgresTable, columns: readonly string[], rows: readonly RowUpdate[]): string {
+  const target = quotedTableName(table);
+  const id = quoteIdentifier(table.idColumn);
+  const typed = (column: string): string => `(NULL::${target}).${quoteIdentifier(column)}`;
+  const literal = (value: FieldValue | string | number): string => (value === null ? 'NULL' : quoteLiteral(String(value)));
+  const types = `(${[typed(table.idColumn), 'NULL::uuid', 'NULL::bigint', 'NULL::text', ...columns.map(typed)].join(', ')})`;
+  const values = rows.map(
+    ({ recordId, values: row, mark }) => `(${[recordId, mark.entityId, mark.version, mark.commandId, ...row].map(literal).join(', ')})`,
+  );
+  const names = columns.map((_, index) => `c${index + 1}`);
+  return `WITH v (record_id, entity_id, version, command_id, ${names.join(', ')}) AS (
+             VALUES ${[types, ...values].join(',\n')}
+           ),
+           w AS (
+             UPDATE ${target} AS t SET ${columns.map((column, index) => `${quoteIdentifier(column)} = v.${names[index]}`).join(', ')}
+               FROM v WHERE t.${id} = v.record_id
+             RETURNING v.entity_id, v.version, v.command_id, t.${id}::text AS record_id, to_jsonb(t) AS row
+           ),
+           a AS (
+             INSERT INTO tandem.applied (entity_id, table_name, record_id, version, command_id)
+             SELECT entity_id, ${quoteLiteral(tableKey(table))}, record_id, version, command_id FROM w
+             ${APPLIED_UPSERT}
+           )
+           SELECT entity_id::text, record_id, row FROM w`;
+}
+
 /** Records in `tandem.applied` the rows written for entities (each entity at most once). */
 export function markAppliedStatement(table: PostgresTable, marks: ReadonlyArray<AppliedMark & { recordId: string }>): WriteStatement {
   return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createTempDatabase } from '@tandem/testing';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { PostgresChangeCapture } from './change-capture.service';
 import { PostgresApplier, type ApplyCommandInput } from './postgres-applier.service';
 import { PostgresSystemError, PostgresSystemErrorCode } from './postgres-system.error';
@@ -178,6 +178,62 @@ describe('PostgresApplier', () => {
     expect(new Map(applied.rows.map((row) => [row.entity_id, row.record_id]))).toEqual(
       new Map([...creates, other].map((create, index) => [create.entityId, outcomes[index]!.recordId])),
     );
+  });
+
+  it('updates a batch of records with the same columns in one statement, each marked for its own entity', async () => {
+    const { pool, applier } = await setup();
+    await pool.query(`INSERT INTO contacts (email) SELECT 'p' || i || '@example.com' FROM generate_series(1, 4) AS i`);
+    const queries = jest.spyOn(Client.prototype, 'query');
+    cleanups.push(async () => queries.mockRestore());
+    const updates = ['1', '2', '3'].map((recordId) =>
+      command({ entityId: randomUUID(), recordId, version: 2, fields: { name: `n${recordId}`, score: `${recordId}0`, vip: recordId === '2' } }),
+    );
+    const other = command({ entityId: randomUUID(), recordId: '4', version: 2, fields: { name: 'only the name' } });
+
+    const outcomes = await applier.apply([...updates, other]);
+
+    expect(outcomes.map((o) => [o.outcome, o.recordId, o.fields])).toEqual([
+      ['applied', '1', { name: 'n1', score: 10, vip: false }],
+      ['applied', '2', { name: 'n2', score: 20, vip: true }],
+      ['applied', '3', { name: 'n3', score: 30, vip: false }],
+      ['applied', '4', { name: 'only the name' }],
+    ]);
+    expect(await rows(pool)).toMatchObject([
+      { id: '1', name: 'n1', score: 10, vip: false },
+      { id: '2', name: 'n2', score: 20, vip: true },
+      { id: '3', name: 'n3', score: 30, vip: false },
+      { id: '4', name: 'only the name', score: null },
+    ]);
+    const applied = await pool.query<{ entity_id: string; record_id: string; version: string; command_id: string }>(
+      'SELECT entity_id::text, record_id, version::text, command_id FROM tandem.applied',
+    );
+    expect(new Map(applied.rows.map((row) => [row.entity_id, [row.record_id, row.version, row.command_id]]))).toEqual(
+      new Map([...updates, other].map((update) => [update.entityId, [update.recordId, '2', update.commandId]])),
+    );
+    const round = queries.mock.calls.map(([text]) => text).filter((text): text is string => typeof text === 'string' && text.includes('UPDATE "public"."contacts"'));
+    expect(round).toHaveLength(1);
+    expect(round[0]!.match(/UPDATE "public"\."contacts"/g)).toHaveLength(2);
+  });
+
+  it('fails alone the update of a missing record or of a value the column refuses, within a batch of updates', async () => {
+    const { pool, applier } = await setup();
+    await pool.query(`INSERT INTO contacts (email) SELECT 'p' || i || '@example.com' FROM generate_series(1, 3) AS i`);
+
+    const outcomes = await applier.apply([
+      command({ entityId: randomUUID(), recordId: '1', version: 2, fields: { score: '5' } }),
+      command({ entityId: randomUUID(), recordId: '99', version: 2, fields: { score: '6' } }),
+      command({ entityId: randomUUID(), recordId: '2', version: 2, fields: { score: 'lots' } }),
+      command({ entityId: randomUUID(), recordId: '3', version: 2, fields: { score: '8' } }),
+    ]);
+
+    expect(outcomes.map((o) => [o.outcome, o.error?.code ?? null])).toEqual([
+      ['applied', null],
+      ['failed', 'record_missing'],
+      ['failed', 'invalid_text_representation'],
+      ['applied', null],
+    ]);
+    expect((await rows(pool)).map((row) => row['score'])).toEqual([5, null, 8]);
+    expect((await pool.query('SELECT count(*)::int AS n FROM tandem.applied')).rows).toEqual([{ n: 2 }]);
   });
 
   it('creates rows one by one when the values read back differ from those sent', async () => {

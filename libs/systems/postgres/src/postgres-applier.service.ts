@@ -6,6 +6,7 @@ import {
   insertRowsText,
   insertStatement,
   markAppliedStatement,
+  updateRowsText,
   updateStatement,
   type AppliedMark,
   type WriteStatement,
@@ -320,7 +321,7 @@ export class PostgresApplier {
       // A row Tandem wrote for the entity after the reconciler decided this delete (a create it has
       // not heard back from) goes too: at this version the entity has no record here.
       const written = known && known.recordId !== recordId ? [known.recordId] : [];
-      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, statement: deleteStatement(this.table, recordId, mark, written) };
+      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, updatesRow: false, statement: deleteStatement(this.table, recordId, mark, written) };
     }
     return {
       command,
@@ -331,6 +332,7 @@ export class PostgresApplier {
       // A create for an entity whose earlier (or matched) record was deleted here since: the update finds no row.
       recreate: command.recordId === null && recordId !== null,
       insertsRow: recordId === null && fields.length > 0,
+      updatesRow: recordId !== null && fields.length > 0,
       statement: recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark),
     };
   }
@@ -350,8 +352,9 @@ export class PostgresApplier {
 
   /**
    * Sends a round's writes in one round trip under one savepoint: the creates with the same columns
-   * as one multi-row insert (a statement per row costs the server several times more), every other
-   * write as a statement of its own. Returns each write's row, or null when the server rejected one
+   * as one multi-row insert and the updates with the same columns as one multi-row update (a
+   * statement per row costs the server several times more), every other write as a statement of its
+   * own. Returns each write's row, or null when the server rejected one
    * of them (the round is rolled back, to be redone command by command so that only the bad one
    * fails).
    */
@@ -364,10 +367,15 @@ export class PostgresApplier {
       const results = (Array.isArray(result) ? result : [result]) as Array<{ rows: WrittenRow[] }>;
       const rows: Array<WrittenRow | undefined> = [];
       const created: Array<AppliedMark & { recordId: string }> = [];
-      for (const [position, { writes: indexes, insertsRows }] of statements.entries()) {
+      for (const [position, { writes: indexes, rows: returns }] of statements.entries()) {
         const returned = results[position]?.rows ?? [];
-        indexes.forEach((index, offset) => (rows[index] = insertsRows ? returned[offset] : returned[0]));
-        if (!insertsRows) continue;
+        if (returns === 'updated') {
+          const byEntity = new Map((returned as UpdatedRow[]).map((row) => [row.entity_id, row]));
+          for (const index of indexes) rows[index] = byEntity.get(writes[index]!.entityId);
+          continue;
+        }
+        indexes.forEach((index, offset) => (rows[index] = returns === 'inserted' ? returned[offset] : returned[0]));
+        if (returns !== 'inserted') continue;
         // PostgreSQL returns inserted rows in the order of VALUES but does not promise it: each row's
         // values are checked against its command, so a record is never tied to another command's
         // entity (rows holding equal values are interchangeable).
@@ -436,34 +444,68 @@ interface PlannedWrite {
   recreate: boolean;
   /** A create of a new row with at least one field: it can share a multi-row insert. */
   insertsRow: boolean;
+  /** A write of at least one field to a named record: it can share a multi-row update. */
+  updatesRow: boolean;
   /** The write alone, marking the entity in the same statement. */
   statement: WriteStatement;
 }
 
+/** A row of a multi-row update, which names the entity it was written for. */
+interface UpdatedRow extends WrittenRow {
+  entity_id: string;
+}
+
 interface RoundStatement {
   text: string;
-  /** Indexes of the round's writes it performs, in the order of the rows it returns. */
+  /** Indexes of the round's writes it performs. */
   writes: number[];
-  /** A multi-row insert: one row per write, not marked yet. */
-  insertsRows: boolean;
+  /**
+   * How its rows belong to its writes: `inserted`, a multi-row insert, one row per write in order and
+   * not marked yet; `updated`, a multi-row update, one row per record found, by entity; `single`,
+   * its one write's row.
+   */
+  rows: 'inserted' | 'updated' | 'single';
 }
 
 /**
- * A round's statements, in the order of its writes: consecutive creates of the same columns as one
- * multi-row insert, every other write as a statement of its own.
+ * A round's statements: the creates of new rows with the same columns as one multi-row insert, the
+ * updates of records with the same columns as one multi-row update, each other write (deletes, a
+ * write with no fields, a second write to a record) as a statement of its own. A round holds each
+ * entity once, so the order between its writes is free.
  */
 function roundStatements(table: PostgresTable, writes: readonly PlannedWrite[]): RoundStatement[] {
-  const runs: Array<{ columns: string | null; writes: number[] }> = [];
+  type Planned = { rows: RoundStatement['rows']; columns: string[]; writes: number[] };
+  const statements: Planned[] = [];
+  const groups = new Map<string, Planned>();
+  const updatedRecords = new Set<string>();
   writes.forEach((write, index) => {
-    const columns = write.insertsRow ? JSON.stringify(write.fields.map(([column]) => column)) : null;
-    const last = runs.at(-1);
-    if (columns !== null && last?.columns === columns) last.writes.push(index);
-    else runs.push({ columns, writes: [index] });
+    const columns = write.fields.map(([column]) => column);
+    const updates = write.updatesRow && write.recordId !== null && !updatedRecords.has(write.recordId);
+    const rows: Planned['rows'] = write.insertsRow ? 'inserted' : updates ? 'updated' : 'single';
+    if (rows === 'single') return void statements.push({ rows, columns, writes: [index] });
+    if (rows === 'updated') updatedRecords.add(write.recordId!);
+    const key = `${rows}:${JSON.stringify(columns)}`;
+    const group = groups.get(key);
+    if (group) return void group.writes.push(index);
+    const created: Planned = { rows, columns, writes: [index] };
+    groups.set(key, created);
+    statements.push(created);
   });
-  return runs.map(({ columns, writes: indexes }) => {
-    if (columns === null) return { text: inlineParameters(writes[indexes[0]!]!.statement), writes: indexes, insertsRows: false };
-    const rows = indexes.map((index) => writes[index]!.fields.map(([, value]) => value));
-    return { text: insertRowsText(table, JSON.parse(columns) as string[], rows), writes: indexes, insertsRows: true };
+  return statements.map(({ rows, columns, writes: indexes }) => {
+    const text =
+      rows === 'single'
+        ? inlineParameters(writes[indexes[0]!]!.statement)
+        : rows === 'inserted'
+          ? insertRowsText(table, columns, indexes.map((index) => writes[index]!.fields.map(([, value]) => value)))
+          : updateRowsText(
+              table,
+              columns,
+              indexes.map((index) => {
+                const { recordId, fields, mark } = writes[index]!;
+                return { recordId: recordId!, values: fields.map(([, value]) => value), mark };
+              }),
+            );
+    return { text, writes: indexes, rows };
   });
 }
 
