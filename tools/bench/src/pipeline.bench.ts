@@ -77,13 +77,13 @@ async function main(): Promise<void> {
     const lastArrival = await waitForArrivals(customer, THROUGHPUT_CHANGES, started);
     const seconds = (lastArrival - started) / 1000;
     say(`  ${THROUGHPUT_CHANGES} changes in ${seconds.toFixed(2)} s`);
-    const cpuAfter = await cpuSnapshot(stack, dbs);
-    const cpuUsed = [...cpuAfter].map(([name, after]): [string, number] => [name, after - (cpuBefore.get(name) ?? 0)]);
-    say(`  CPU-s in phase 1: ${cpuUsed.map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(', ')}`);
+    const cpuUsed = await cpuSince(cpuBefore, stack, dbs);
+    say(`  CPU-s in phase 1: ${describeCpu(cpuUsed)}`);
     await waitUntilIdle(stack, dbs, kafka);
 
     say(`phase 2: ${LATENCY_RATE_PER_S} updates/s for ${LATENCY_SECONDS} s`);
     const committedAt = new Map<string, number>();
+    const phase2CpuBefore = await cpuSnapshot(stack, dbs);
     const phaseStart = Date.now();
     for (let tick = 0; tick < TICKS; tick += 1) {
       // Phase 1's contacts, which follow the warm-up's ids.
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     }
     const latencyChanges = TICKS * UPDATES_PER_TICK;
     await waitForArrivals(customer, THROUGHPUT_CHANGES + latencyChanges, phaseStart);
+    say(`  CPU-s in phase 2: ${describeCpu(await cpuSince(phase2CpuBefore, stack, dbs))}`);
     const { rows: arrivals } = await customer.query<{ phone: string; at: Date }>(`SELECT phone, at FROM arrivals`);
     const ticksByToken = new Map([...committedAt].map(([token, at]): [string, LatencyTick] => [token, { committedMs: at, latenciesMs: [] }]));
     for (const row of arrivals) {
@@ -236,6 +237,17 @@ async function cpuSnapshot(stack: ServiceStack, dbs: CrmCustomerDatabases): Prom
   }
   used.set('kafka', cpuSeconds(kafkaPid()));
   return used;
+}
+
+/** CPU seconds each process used since `before`. */
+async function cpuSince(before: Map<string, number>, stack: ServiceStack, dbs: CrmCustomerDatabases): Promise<Array<[string, number]>> {
+  const after = await cpuSnapshot(stack, dbs);
+  return [...after].map(([name, seconds]): [string, number] => [name, seconds - (before.get(name) ?? 0)]);
+}
+
+function describeCpu(used: Array<[string, number]>): string {
+  const total = used.reduce((sum, [, seconds]) => sum + seconds, 0);
+  return `${used.map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`).join(', ')} (total ${total.toFixed(1)})`;
 }
 
 /** The project's broker, when `npm run kafka:start` started it (it may serve other clients too). */
