@@ -10,6 +10,7 @@ import type {
   TopicSpec,
 } from '../broker.interface';
 import type { MessagingLogger } from '../messaging-logger';
+import { keyHashPartitioner } from './key-hash-partitioner';
 
 /** Well under the broker's default 1 MiB `message.max.bytes`, whatever the partitioning. */
 const MAX_REQUEST_BYTES = 512 * 1024;
@@ -69,7 +70,7 @@ export class KafkaBroker implements Broker {
 
   async producer(): Promise<Producer> {
     // Idempotent with acks from all replicas: a retried send never duplicates or reorders a partition.
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
     await producer.connect();
     this.producers.push(producer);
     return {
