@@ -18,6 +18,8 @@ import { Client } from 'pg';
  */
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 20);
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 600);
+/** `create` measures CRM creates; `update` creates the contacts first, unmeasured, then measures an update of each. */
+const OPERATION = process.env['BENCH_OPERATION'] ?? 'create';
 const WARMUP_ROUNDS = 2;
 /** USER_HZ, the unit of CPU times in /proc on Linux. */
 const CLOCK_TICKS_PER_S = 100;
@@ -52,34 +54,66 @@ async function main(): Promise<void> {
       return rows.reduce((sum, row) => sum + cpuSeconds(row.pid), 0);
     };
 
+    let sequence = 0;
+    let position = 0;
+    const envelope = () => {
+      const now = new Date().toISOString();
+      return { tenantId: config.tenantId, occurredAt: now, observedAt: now, schemaVersion: SCHEMA_VERSION };
+    };
+    /** Reconciles a batch of CRM changes, then the customer applier's results of the commands they gave. */
+    const reconcileRound = async (changes: Array<{ entityId: string; recordId: string; operation: 'create' | 'update'; fields: object }>): Promise<void> => {
+      sent = [];
+      await pipeline.handle(
+        batchOf(
+          changes.map(({ entityId, recordId, operation, fields }) => {
+            sequence += 1;
+            const data = { entityType: 'contact', entityId, recordId, operation, fields, sequence: String(sequence), snapshot: false };
+            return { ...envelope(), type: 'change', eventId: `crm:${recordId}:${sequence}`, origin: 'crm', data };
+          }),
+        ),
+      );
+      const commands = sent
+        .filter((batch) => batch.topic === topics.apply('customer'))
+        .flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.command'>));
+      if (commands.length !== changes.length) throw new Error(`${changes.length} changes gave ${commands.length} commands`);
+      const results = commands.map((command) => {
+        position += 1;
+        const recordId = command.data.recordId ?? String(position);
+        const data = { commandId: command.eventId, target: 'customer', entityType: 'contact', entityId: command.data.entityId, recordId, version: command.data.version, outcome: 'applied', fields: command.data.fields, error: null, position: String(position) };
+        return { ...envelope(), type: 'apply.result', eventId: `${command.eventId}>result`, origin: 'customer', data };
+      });
+      await pipeline.handle(batchOf(results));
+    };
+
+    const contacts: Array<{ entityId: string; recordId: string }> = [];
+    const createRound = () =>
+      reconcileRound(
+        Array.from({ length: BATCH }, () => {
+          const recordId = String(contacts.length + 1);
+          contacts.push({ entityId: randomUUID(), recordId });
+          const fields = { first_name: { after: 'Person' }, last_name: { after: recordId }, email: { after: `p${recordId}@example.com` }, phone: { after: '0' } };
+          return { entityId: contacts.at(-1)!.entityId, recordId, operation: 'create' as const, fields };
+        }),
+      );
+    const updateRound = (round: number) =>
+      reconcileRound(
+        contacts.slice(round * BATCH, (round + 1) * BATCH).map(({ entityId, recordId }) => ({
+          entityId,
+          recordId,
+          operation: 'update' as const,
+          fields: { phone: { before: '0', after: `u${recordId}` } },
+        })),
+      );
+
+    if (OPERATION === 'update') for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) await createRound();
     let node = process.cpuUsage();
     let postgres = 0;
-    let sequence = 0;
     for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
       if (round === WARMUP_ROUNDS) {
         node = process.cpuUsage();
         postgres = await postgresCpu();
       }
-      const now = new Date().toISOString();
-      const envelope = { tenantId: config.tenantId, occurredAt: now, observedAt: now, schemaVersion: SCHEMA_VERSION };
-      const creates = Array.from({ length: BATCH }, () => {
-        sequence += 1;
-        const fields = { first_name: { after: 'Person' }, last_name: { after: String(sequence) }, email: { after: `p${sequence}@example.com` }, phone: { after: '0' } };
-        const data = { entityType: 'contact', entityId: randomUUID(), recordId: String(sequence), operation: 'create', fields, sequence: String(sequence), snapshot: false };
-        return { ...envelope, type: 'change', eventId: `crm:${sequence}:${sequence}`, origin: 'crm', data };
-      });
-      sent = [];
-      await pipeline.handle(batchOf(creates));
-      const commands = sent
-        .filter((batch) => batch.topic === topics.apply('customer'))
-        .flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.command'>));
-      if (commands.length !== BATCH) throw new Error(`${BATCH} creates gave ${commands.length} commands`);
-      const results = commands.map((command, index) => {
-        const position = String(round * BATCH + index + 1);
-        const data = { commandId: command.eventId, target: 'customer', entityType: 'contact', entityId: command.data.entityId, recordId: position, version: command.data.version, outcome: 'applied', fields: command.data.fields, error: null, position };
-        return { ...envelope, type: 'apply.result', eventId: `${command.eventId}>result`, origin: 'customer', data };
-      });
-      await pipeline.handle(batchOf(results));
+      await (OPERATION === 'update' ? updateRound(round) : createRound());
     }
     const used = process.cpuUsage(node);
     const changes = ROUNDS * BATCH;
@@ -88,7 +122,7 @@ async function main(): Promise<void> {
       node_us_per_change: Math.round((used.user + used.system) / changes),
       pg_us_per_change: Math.round((((await postgresCpu()) - postgres) * 1e6) / changes),
     };
-    process.stderr.write(`bench: ${changes} creates and their apply results in batches of ${BATCH}; stages ${JSON.stringify(pipeline.timings.stages)}\n`);
+    process.stderr.write(`bench: ${changes} ${OPERATION}s and their apply results in batches of ${BATCH}; stages ${JSON.stringify(pipeline.timings.stages)}\n`);
     console.log(JSON.stringify(result));
   } finally {
     await observer.end();
