@@ -321,7 +321,7 @@ export class PostgresApplier {
       // A row Tandem wrote for the entity after the reconciler decided this delete (a create it has
       // not heard back from) goes too: at this version the entity has no record here.
       const written = known && known.recordId !== recordId ? [known.recordId] : [];
-      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, updatesRow: false, statement: deleteStatement(this.table, recordId, mark, written) };
+      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, updatesRow: false, statement: () => deleteStatement(this.table, recordId, mark, written) };
     }
     return {
       command,
@@ -333,7 +333,7 @@ export class PostgresApplier {
       recreate: command.recordId === null && recordId !== null,
       insertsRow: recordId === null && fields.length > 0,
       updatesRow: recordId !== null && fields.length > 0,
-      statement: recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark),
+      statement: () => (recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark)),
     };
   }
 
@@ -413,7 +413,8 @@ export class PostgresApplier {
     await savepoint.set(`setting a savepoint for command ${command.commandId}`);
     let row: WrittenRow | undefined;
     try {
-      row = (await client.query<WrittenRow>(plan.statement.text, plan.statement.values)).rows[0];
+      const statement = plan.statement();
+      row = (await client.query<WrittenRow>(statement.text, statement.values)).rows[0];
       if (!row && plan.recreate) {
         const insert = insertStatement(this.table, plan.fields, plan.mark);
         row = (await client.query<WrittenRow>(insert.text, insert.values)).rows[0];
@@ -446,8 +447,8 @@ interface PlannedWrite {
   insertsRow: boolean;
   /** A write of at least one field to a named record: it can share a multi-row update. */
   updatesRow: boolean;
-  /** The write alone, marking the entity in the same statement. */
-  statement: WriteStatement;
+  /** The write alone, marking the entity in the same statement; built only for a write sent alone. */
+  statement: () => WriteStatement;
 }
 
 /** A row of a multi-row update, which names the entity it was written for. */
@@ -494,7 +495,7 @@ function roundStatements(table: PostgresTable, writes: readonly PlannedWrite[]):
   return statements.map(({ rows, columns, writes: indexes }) => {
     const text =
       rows === 'single'
-        ? inlineParameters(writes[indexes[0]!]!.statement)
+        ? inlineParameters(writes[indexes[0]!]!.statement())
         : rows === 'inserted'
           ? insertRowsText(table, columns, indexes.map((index) => writes[index]!.fields.map(([, value]) => value)))
           : updateRowsText(
