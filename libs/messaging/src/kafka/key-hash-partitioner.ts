@@ -6,7 +6,7 @@ const M = 0x5bd1e995;
 /**
  * MurmurHash2 of the bytes as the Java client computes it (signed 32-bit), in 32-bit integer
  * arithmetic. kafkajs's own computes the same hash through a 64-bit `Long` per arithmetic step,
- * about 7 µs a key: a twentieth of the reconciler's and the applier's CPU under load.
+ * 3.4 µs a key against 0.17: 4 % of the reconciler's CPU under load.
  */
 export function murmur2(data: Uint8Array): number {
   const length = data.length;

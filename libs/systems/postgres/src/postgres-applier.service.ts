@@ -354,9 +354,8 @@ export class PostgresApplier {
    * Sends a round's writes in one round trip under one savepoint: the creates with the same columns
    * as one multi-row insert and the updates with the same columns as one multi-row update (a
    * statement per row costs the server several times more), every other write as a statement of its
-   * own. Returns each write's row, or null when the server rejected one
-   * of them (the round is rolled back, to be redone command by command so that only the bad one
-   * fails).
+   * own. Returns each write's row, or null when the server rejected one of them (the round is rolled
+   * back, to be redone command by command so that only the bad one fails).
    */
   private async writeRound(client: PoolClient, savepoint: CommandSavepoint, writes: PlannedWrite[]): Promise<Array<WrittenRow | undefined> | null> {
     if (writes.length === 0) return [];
