@@ -43,6 +43,15 @@ async function setup(): Promise<Harness> {
   return { db, pool, capture, listenerErrors, connect };
 }
 
+/** The backend of the listen connection, once its LISTEN has completed (it is idle after it). */
+async function listeningPid(pool: Pool): Promise<number | undefined> {
+  const { rows } = await pool.query(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = 'tandem-change-listener' AND datname = current_database()
+        AND state = 'idle' AND query LIKE 'LISTEN %'`,
+  );
+  return rows[0]?.pid;
+}
+
 /** Reads and acknowledges everything pending, the way a connector does after publishing. */
 async function drain(capture: PostgresChangeCapture, batchSize = 500): Promise<CapturedChange[]> {
   const all: CapturedChange[] = [];
@@ -203,13 +212,9 @@ describe('PostgresChangeCapture', () => {
   it('listens again after the listen connection is dropped, and reports the drop', async () => {
     const { pool, capture, listenerErrors } = await setup();
     await capture.waitForChanges(5_000);
-    const listenerPid = async (): Promise<number | undefined> => {
-      const { rows } = await pool.query(
-        `SELECT pid FROM pg_stat_activity WHERE application_name = 'tandem-change-listener' AND datname = current_database()`,
-      );
-      return rows[0]?.pid;
-    };
+    const listenerPid = () => listeningPid(pool);
     const firstPid = await listenerPid();
+    expect(firstPid).toBeDefined();
     await pool.query('SELECT pg_terminate_backend($1)', [firstPid]);
 
     await eventually(() => expect(listenerErrors.length).toBeGreaterThan(0));
@@ -218,9 +223,37 @@ describe('PostgresChangeCapture', () => {
       expect(pid).toBeDefined();
       expect(pid).not.toBe(firstPid);
     });
-    // Take the wake-up the reconnect gives, so that the next one can only come from a notification.
-    await capture.waitForChanges(100);
+    // The reconnect wakes a waiter (changes committed meanwhile notified no one). Taken here, so
+    // that the next wake-up can only come from a notification; the connection's own backend is
+    // listening already, but its client may take a moment under load to hear back.
+    expect(await capture.waitForChanges(10_000)).toBe('notified');
     expect(await capture.waitForChanges(100)).toBe('timeout');
+    const waiting = capture.waitForChanges(10_000);
+    await pool.query(`INSERT INTO contacts (email) VALUES ('ada@example.com')`);
+    expect(await waiting).toBe('notified');
+  });
+
+  it('keeps trying to listen again while the database refuses connections, with nobody waiting', async () => {
+    const { db, pool, capture, listenerErrors } = await setup();
+    await capture.waitForChanges(5_000);
+    const firstPid = await listeningPid(pool);
+    expect(firstPid).toBeDefined();
+    // A database cannot refuse connections while the session altering it is connected to it.
+    const adminUrl = new URL(db.url);
+    adminUrl.pathname = '/postgres';
+    const admin = new Client({ connectionString: adminUrl.toString() });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+    await pool.query('SELECT pg_terminate_backend($1)', [firstPid]);
+
+    // The drop, then attempts refused one after another: no wait() asks for them.
+    await eventually(() => expect(listenerErrors.length).toBeGreaterThanOrEqual(3));
+    expect(listenerErrors.slice(1).map((error) => error.message).join('\n')).toMatch(/not currently accepting connections/);
+    await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+
+    await eventually(async () => expect(await listeningPid(pool)).toBeDefined());
+    expect(await capture.waitForChanges(10_000)).toBe('notified');
     const waiting = capture.waitForChanges(10_000);
     await pool.query(`INSERT INTO contacts (email) VALUES ('ada@example.com')`);
     expect(await waiting).toBe('notified');

@@ -86,6 +86,7 @@ export class NotificationListener {
     } catch (error) {
       this.report(error, `listening on ${this.options.channel}`);
       await client.end().catch((endError: unknown) => this.report(endError, 'closing a failed listen connection'));
+      this.scheduleReconnect();
       return;
     }
     if (this.closed) {
@@ -99,16 +100,23 @@ export class NotificationListener {
   }
 
   /**
-   * Forgets a lost connection and, unless closed, tries once to listen again (as soon as the
-   * reconnect delay allows) so that waiters wake soon. Further attempts happen on later waits.
+   * Forgets a lost connection and, unless closed, listens again as soon as the reconnect delay
+   * allows, so that waiters wake soon; a failed attempt schedules the next one, a delay later.
    */
   private drop(client: Client): void {
     if (this.client !== client) return;
     this.client = null;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
     if (this.closed || this.reconnectTimer) return;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      this.ensureListening();
+      // A timer can fire a millisecond before Date.now() reaches its due time, when ensureListening
+      // would still decline: the attempt would then wait for the next wait() call.
+      if (Date.now() < this.nextAttemptAt) this.scheduleReconnect();
+      else this.ensureListening();
     }, Math.max(0, this.nextAttemptAt - Date.now()));
   }
 
