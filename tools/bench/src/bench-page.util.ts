@@ -10,8 +10,8 @@ export interface BenchRun {
   result: Record<string, number>;
   throughput: { startedMs: number; writtenMs: number; arrivalsMs: number[] };
   latency: { startedMs: number; ratePerS: number; ticks: LatencyTick[]; p99Ms: number; targetMs: number };
-  /** The CPU seconds phase 1 cost each process. */
-  cpuSeconds: ReadonlyArray<[string, number]>;
+  /** The CPU seconds each phase cost each process. */
+  cpuSeconds: { inserts: ReadonlyArray<[string, number]>; updates: ReadonlyArray<[string, number]> };
   rssMb: ReadonlyArray<[string, number]>;
   rssLimitMb: number;
 }
@@ -30,7 +30,7 @@ const MUTED = '#4a5568';
 export function renderBenchPage(run: BenchRun): string {
   const { result } = run;
   const changes = result['changes'] ?? 0;
-  const cpuTotal = run.cpuSeconds.reduce((sum, [, seconds]) => sum + seconds, 0);
+  const updates = run.latency.ticks.reduce((sum, tick) => sum + tick.latenciesMs.length, 0);
   return reportPage(
     'Tandem pipeline benchmark',
     `<p><code>${escapeHtml(JSON.stringify(result))}</code></p>
@@ -38,11 +38,17 @@ export function renderBenchPage(run: BenchRun): string {
 ${throughputPlot(run.throughput)}
 <h2>Phase 2: ${run.latency.ratePerS} updates/s, commit-to-commit latency by commit time</h2>
 ${latencyPlot(run.latency)}
-<h2>CPU seconds in phase 1 (${cpuTotal.toFixed(1)} in all, ${changes > 0 ? Math.round((cpuTotal / changes) * 1e6) : 0} µs per change)</h2>
-${barChart(run.cpuSeconds, (seconds) => `${seconds.toFixed(1)} s`, null)}
+${cpuSection('phase 1', run.cpuSeconds.inserts, changes, 'insert')}
+${cpuSection('phase 2', run.cpuSeconds.updates, updates, 'update')}
 <h2>Peak resident memory per service</h2>
 ${barChart(run.rssMb, (mb) => `${mb} MB`, { value: run.rssLimitMb, label: `${run.rssLimitMb} MB limit` })}`,
   );
+}
+
+function cpuSection(phase: string, used: ReadonlyArray<[string, number]>, count: number, unit: string): string {
+  const total = used.reduce((sum, [, seconds]) => sum + seconds, 0);
+  return `<h2>CPU seconds in ${phase} (${total.toFixed(1)} in all, ${count > 0 ? Math.round((total / count) * 1e6) : 0} µs per ${unit})</h2>
+${barChart(used, (seconds) => `${seconds.toFixed(1)} s`, null)}`;
 }
 
 function throughputPlot({ startedMs, writtenMs, arrivalsMs }: BenchRun['throughput']): string {

@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     }
     const latencyChanges = TICKS * UPDATES_PER_TICK;
     await waitForArrivals(customer, THROUGHPUT_CHANGES + latencyChanges, phaseStart);
-    say(`  CPU-s in phase 2: ${describeCpu(await cpuSince(phase2CpuBefore, stack, dbs))}`);
+    const phase2Cpu = await cpuSince(phase2CpuBefore, stack, dbs);
+    say(`  CPU-s in phase 2: ${describeCpu(phase2Cpu)}`);
     const { rows: arrivals } = await customer.query<{ phone: string; at: Date }>(`SELECT phone, at FROM arrivals`);
     const ticksByToken = new Map([...committedAt].map(([token, at]): [string, LatencyTick] => [token, { committedMs: at, latenciesMs: [] }]));
     for (const row of arrivals) {
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
         result,
         throughput: { startedMs: started, writtenMs, arrivalsMs: arrivals.filter((row) => !ticksByToken.has(row.phone)).map((row) => row.at.getTime()) },
         latency: { startedMs: phaseStart, ratePerS: LATENCY_RATE_PER_S, ticks: [...ticksByToken.values()], p99Ms: result.p99_ms, targetMs: LATENCY_TARGET_MS },
-        cpuSeconds: cpuUsed,
+        cpuSeconds: { inserts: cpuUsed, updates: phase2Cpu },
         rssMb,
         rssLimitMb: RSS_LIMIT_MB,
       }),
