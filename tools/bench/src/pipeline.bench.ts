@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { renderBenchPage, type LatencyTick } from './bench-page.util';
+import { CpuMeter, type MeteredProcess } from './cpu-meter.util';
 
 /**
  * Two PostgreSQL databases kept in sync by the services as separate processes on the real broker.
@@ -22,8 +23,6 @@ const TICK_MS = 100;
 const UPDATES_PER_TICK = Math.round((LATENCY_RATE_PER_S * TICK_MS) / 1000);
 const TICKS = Math.round((LATENCY_SECONDS * 1000) / TICK_MS);
 const ROOT = resolve(__dirname, '../../..');
-/** USER_HZ, the unit of CPU times in /proc on Linux. */
-const CLOCK_TICKS_PER_S = 100;
 /** The targets the page draws the run against. */
 const LATENCY_TARGET_MS = 1_000;
 const RSS_LIMIT_MB = 300;
@@ -69,21 +68,22 @@ async function main(): Promise<void> {
     }
 
     say(`phase 1: ${THROUGHPUT_CHANGES} inserts as fast as the CRM takes them`);
-    const cpuBefore = await cpuSnapshot(stack, dbs);
+    const cpu = new CpuMeter([...stack.services().map((service) => serviceName(stack, service)), 'pg:tandem', 'pg:crm', 'pg:customer', 'kafka'], () => meteredProcesses(stack, dbs));
+    await cpu.start();
     const started = Date.now();
     await insertContacts(crm, 'p', THROUGHPUT_CHANGES);
     const writtenMs = Date.now();
     say(`  written to the CRM in ${((writtenMs - started) / 1000).toFixed(1)} s; waiting for the customer database`);
-    const lastArrival = await waitForArrivals(customer, THROUGHPUT_CHANGES, started);
+    const lastArrival = await waitForArrivals(customer, THROUGHPUT_CHANGES, started, cpu);
     const seconds = (lastArrival - started) / 1000;
     say(`  ${THROUGHPUT_CHANGES} changes in ${seconds.toFixed(2)} s`);
-    const cpuUsed = await cpuSince(cpuBefore, stack, dbs);
+    const cpuUsed = await cpu.used();
     say(`  CPU-s in phase 1: ${describeCpu(cpuUsed)}`);
     await waitUntilIdle(stack, dbs, kafka);
 
     say(`phase 2: ${LATENCY_RATE_PER_S} updates/s for ${LATENCY_SECONDS} s`);
     const committedAt = new Map<string, number>();
-    const phase2CpuBefore = await cpuSnapshot(stack, dbs);
+    await cpu.start();
     const phaseStart = Date.now();
     for (let tick = 0; tick < TICKS; tick += 1) {
       // Phase 1's contacts, which follow the warm-up's ids.
@@ -94,10 +94,11 @@ async function main(): Promise<void> {
       const wait = phaseStart + (tick + 1) * TICK_MS - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (tick % 20 === 19) say(`  ${(tick + 1) * UPDATES_PER_TICK} updates written`);
+      if (tick % 5 === 4) await cpu.sample();
     }
     const latencyChanges = TICKS * UPDATES_PER_TICK;
-    await waitForArrivals(customer, THROUGHPUT_CHANGES + latencyChanges, phaseStart);
-    const phase2Cpu = await cpuSince(phase2CpuBefore, stack, dbs);
+    await waitForArrivals(customer, THROUGHPUT_CHANGES + latencyChanges, phaseStart, cpu);
+    const phase2Cpu = await cpu.used();
     say(`  CPU-s in phase 2: ${describeCpu(phase2Cpu)}`);
     const { rows: arrivals } = await customer.query<{ phone: string; at: Date }>(`SELECT phone, at FROM arrivals`);
     const ticksByToken = new Map([...committedAt].map(([token, at]): [string, LatencyTick] => [token, { committedMs: at, latenciesMs: [] }]));
@@ -111,12 +112,12 @@ async function main(): Promise<void> {
       const details = ((await service.health())['details'] ?? {}) as Record<string, { timings?: Record<string, { count: number; totalMs: number; maxMs: number }> }>;
       for (const detail of Object.values(details)) {
         const stages = Object.entries(detail.timings ?? {}).map(([stage, t]) => `${stage} ${t.totalMs} ms/${t.count} (max ${t.maxMs})`);
-        if (stages.length > 0) say(`  ${service.name.replace(`${stack.prefix}-`, '')}: ${stages.join(', ')}`);
+        if (stages.length > 0) say(`  ${serviceName(stack, service)}: ${stages.join(', ')}`);
       }
     }
     say('checking both databases');
     const { lost, duplicated } = await compare(crm, customer);
-    const rssMb = stack.services().map((service): [string, number] => [service.name.replace(`${stack.prefix}-`, ''), peakRssMb(service.pid)]);
+    const rssMb = stack.services().map((service): [string, number] => [serviceName(stack, service), peakRssMb(service.pid)]);
     const result = {
       changes: THROUGHPUT_CHANGES,
       seconds: round(seconds),
@@ -160,11 +161,12 @@ async function insertContacts(crm: Client, emailPrefix: string, total: number): 
   }
 }
 
-/** Resolves with the time of the arrival that made the count, polling the customer database. */
-async function waitForArrivals(customer: Client, count: number, since: number): Promise<number> {
+/** Resolves with the time of the arrival that made the count, polling the customer database (and sampling `cpu`). */
+async function waitForArrivals(customer: Client, count: number, since: number, cpu?: CpuMeter): Promise<number> {
   let lastReport = 0;
   return eventually(
     async () => {
+      await cpu?.sample();
       const { rows } = await customer.query<{ n: string; last: Date | null }>(`SELECT count(*) AS n, max(at) AS last FROM arrivals`);
       const arrived = Number(rows[0]!.n);
       if (Date.now() - lastReport > 2_000) {
@@ -224,26 +226,22 @@ function peakRssMb(pid: number | undefined): number {
 }
 
 /**
- * CPU seconds used so far by each service process, by the PostgreSQL backends connected to each
- * database (connections already closed are not counted) and by the broker, so runs can be compared
- * per change even when other work shares the machine.
+ * What the CPU meter counts: each service process, the PostgreSQL backends connected to each
+ * database now, and the broker, so runs can be compared per change even when other work shares
+ * the machine.
  */
-async function cpuSnapshot(stack: ServiceStack, dbs: CrmCustomerDatabases): Promise<Map<string, number>> {
-  const used = new Map<string, number>();
-  for (const service of stack.services()) used.set(service.name.replace(`${stack.prefix}-`, ''), cpuSeconds(service.pid));
-  const databases = { tandem: dbs.tandem.name, crm: dbs.crmDb.name, customer: dbs.customerDb.name };
-  const { rows } = await dbs.crm.query<{ pid: number; datname: string }>(`SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)`, [Object.values(databases)]);
-  for (const [label, name] of Object.entries(databases)) {
-    used.set(`pg:${label}`, rows.filter((row) => row.datname === name).reduce((sum, row) => sum + cpuSeconds(row.pid), 0));
-  }
-  used.set('kafka', cpuSeconds(kafkaPid()));
-  return used;
+async function meteredProcesses(stack: ServiceStack, dbs: CrmCustomerDatabases): Promise<MeteredProcess[]> {
+  const processes = stack.services().flatMap((service) => (service.pid === undefined ? [] : [{ group: serviceName(stack, service), pid: service.pid }]));
+  const databases = new Map([[dbs.tandem.name, 'pg:tandem'], [dbs.crmDb.name, 'pg:crm'], [dbs.customerDb.name, 'pg:customer']]);
+  const { rows } = await dbs.crm.query<{ pid: number; datname: string }>(`SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)`, [[...databases.keys()]]);
+  for (const row of rows) processes.push({ group: databases.get(row.datname)!, pid: row.pid });
+  const broker = kafkaPid();
+  if (broker !== undefined) processes.push({ group: 'kafka', pid: broker });
+  return processes;
 }
 
-/** CPU seconds each process used since `before`. */
-async function cpuSince(before: Map<string, number>, stack: ServiceStack, dbs: CrmCustomerDatabases): Promise<Array<[string, number]>> {
-  const after = await cpuSnapshot(stack, dbs);
-  return [...after].map(([name, seconds]): [string, number] => [name, seconds - (before.get(name) ?? 0)]);
+function serviceName(stack: ServiceStack, service: { name: string }): string {
+  return service.name.replace(`${stack.prefix}-`, '');
 }
 
 function describeCpu(used: Array<[string, number]>): string {
@@ -257,18 +255,6 @@ function kafkaPid(): number | undefined {
     return Number(readFileSync(join(ROOT, '.tandem', 'kafka', 'kafka.pid'), 'utf8').trim()) || undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** User and system CPU time of a process, from /proc; 0 once it is gone. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    // Fields after the command name (which may hold spaces); utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-  } catch {
-    return 0;
   }
 }
 

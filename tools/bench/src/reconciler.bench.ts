@@ -6,8 +6,8 @@ import type { ReconcilerInput } from '@tandem/reconciliation';
 import { createPgSqlClient, migrate } from '@tandem/state';
 import { createTempDatabase } from '@tandem/testing';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { CpuMeter } from './cpu-meter.util';
 
 /**
  * The reconciler's own CPU per change, without the broker: batches of CRM creates and then their
@@ -21,8 +21,6 @@ const BATCH = Number(process.env['BENCH_BATCH'] ?? 600);
 /** `create` measures CRM creates; `update` creates the contacts first, unmeasured, then measures an update of each. */
 const OPERATION = process.env['BENCH_OPERATION'] ?? 'create';
 const WARMUP_ROUNDS = 2;
-/** USER_HZ, the unit of CPU times in /proc on Linux. */
-const CLOCK_TICKS_PER_S = 100;
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 async function main(): Promise<void> {
@@ -49,10 +47,10 @@ async function main(): Promise<void> {
         return { message: parsed.message, record: { topic: topics.changes, partition: 0, offset: String(offset++), key: null, value, headers: { traceparent: TRACE } } };
       }),
     });
-    const postgresCpu = async (): Promise<number> => {
+    const postgresCpu = new CpuMeter(['pg'], async () => {
       const { rows } = await observer.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database.name]);
-      return rows.reduce((sum, row) => sum + cpuSeconds(row.pid), 0);
-    };
+      return rows.map((row) => ({ group: 'pg', pid: row.pid }));
+    });
 
     let sequence = 0;
     let position = 0;
@@ -107,20 +105,20 @@ async function main(): Promise<void> {
 
     if (OPERATION === 'update') for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) await createRound();
     let node = process.cpuUsage();
-    let postgres = 0;
     for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
       if (round === WARMUP_ROUNDS) {
         node = process.cpuUsage();
-        postgres = await postgresCpu();
+        await postgresCpu.start();
       }
       await (OPERATION === 'update' ? updateRound(round) : createRound());
+      await postgresCpu.sample();
     }
     const used = process.cpuUsage(node);
     const changes = ROUNDS * BATCH;
     const result = {
       changes,
       node_us_per_change: Math.round((used.user + used.system) / changes),
-      pg_us_per_change: Math.round((((await postgresCpu()) - postgres) * 1e6) / changes),
+      pg_us_per_change: Math.round((((await postgresCpu.used())[0]?.[1] ?? 0) * 1e6) / changes),
     };
     process.stderr.write(`bench: ${changes} ${OPERATION}s and their apply results in batches of ${BATCH}; stages ${JSON.stringify(pipeline.timings.stages)}\n`);
     console.log(JSON.stringify(result));
@@ -128,16 +126,6 @@ async function main(): Promise<void> {
     await observer.end();
     await db.close();
     await database.drop();
-  }
-}
-
-/** User and system CPU time of a process, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-  } catch {
-    return 0;
   }
 }
 
