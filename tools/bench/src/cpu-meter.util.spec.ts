@@ -25,8 +25,9 @@ describe('CpuMeter', () => {
 
     expect(used.map(([group]) => group)).toEqual(['reconciler', 'pg:tandem']);
     expect(used[0]![1]).toBe(0);
-    // Its start-up and the 300 ms it burned, though it is gone when the phase ends.
-    expect(used[1]![1]).toBeGreaterThanOrEqual(0.3);
+    // The 300 ms it burned, though it is gone when the phase ends (read only at the phase's ends, it
+    // would count 0). /proc counts in 10 ms ticks, apart from the process's own clock.
+    expect(used[1]![1]).toBeGreaterThanOrEqual(0.25);
   });
 
   it('counts only what a process used after the start', async () => {

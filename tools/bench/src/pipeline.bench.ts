@@ -68,7 +68,10 @@ async function main(): Promise<void> {
     }
 
     say(`phase 1: ${THROUGHPUT_CHANGES} inserts as fast as the CRM takes them`);
-    const cpu = new CpuMeter([...stack.services().map((service) => serviceName(stack, service)), 'pg:tandem', 'pg:crm', 'pg:customer', 'kafka'], () => meteredProcesses(stack, dbs));
+    const cpu = new CpuMeter(
+      [...stack.services().map((service) => serviceName(stack, service)), ...databaseGroups(dbs).values(), 'kafka'],
+      () => meteredProcesses(stack, dbs),
+    );
     await cpu.start();
     const started = Date.now();
     await insertContacts(crm, 'p', THROUGHPUT_CHANGES);
@@ -232,12 +235,17 @@ function peakRssMb(pid: number | undefined): number {
  */
 async function meteredProcesses(stack: ServiceStack, dbs: CrmCustomerDatabases): Promise<MeteredProcess[]> {
   const processes = stack.services().flatMap((service) => (service.pid === undefined ? [] : [{ group: serviceName(stack, service), pid: service.pid }]));
-  const databases = new Map([[dbs.tandem.name, 'pg:tandem'], [dbs.crmDb.name, 'pg:crm'], [dbs.customerDb.name, 'pg:customer']]);
+  const databases = databaseGroups(dbs);
   const { rows } = await dbs.crm.query<{ pid: number; datname: string }>(`SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)`, [[...databases.keys()]]);
   for (const row of rows) processes.push({ group: databases.get(row.datname)!, pid: row.pid });
   const broker = kafkaPid();
   if (broker !== undefined) processes.push({ group: 'kafka', pid: broker });
   return processes;
+}
+
+/** Each database's name, and the group its backends count under. */
+function databaseGroups(dbs: CrmCustomerDatabases): Map<string, string> {
+  return new Map([[dbs.tandem.name, 'pg:tandem'], [dbs.crmDb.name, 'pg:crm'], [dbs.customerDb.name, 'pg:customer']]);
 }
 
 function serviceName(stack: ServiceStack, service: { name: string }): string {

@@ -61,12 +61,13 @@ async function main(): Promise<void> {
     /** Reconciles a batch of CRM changes, then the customer applier's results of the commands they gave. */
     const reconcileRound = async (changes: Array<{ entityId: string; recordId: string; operation: 'create' | 'update'; fields: object }>): Promise<void> => {
       sent = [];
+      const changed = envelope();
       await pipeline.handle(
         batchOf(
           changes.map(({ entityId, recordId, operation, fields }) => {
             sequence += 1;
             const data = { entityType: 'contact', entityId, recordId, operation, fields, sequence: String(sequence), snapshot: false };
-            return { ...envelope(), type: 'change', eventId: `crm:${recordId}:${sequence}`, origin: 'crm', data };
+            return { ...changed, type: 'change', eventId: `crm:${recordId}:${sequence}`, origin: 'crm', data };
           }),
         ),
       );
@@ -74,11 +75,12 @@ async function main(): Promise<void> {
         .filter((batch) => batch.topic === topics.apply('customer'))
         .flatMap((batch) => batch.records.map((record) => JSON.parse(record.value) as MessageOf<'apply.command'>));
       if (commands.length !== changes.length) throw new Error(`${changes.length} changes gave ${commands.length} commands`);
+      const answered = envelope();
       const results = commands.map((command) => {
         position += 1;
         const recordId = command.data.recordId ?? String(position);
         const data = { commandId: command.eventId, target: 'customer', entityType: 'contact', entityId: command.data.entityId, recordId, version: command.data.version, outcome: 'applied', fields: command.data.fields, error: null, position: String(position) };
-        return { ...envelope(), type: 'apply.result', eventId: `${command.eventId}>result`, origin: 'customer', data };
+        return { ...answered, type: 'apply.result', eventId: `${command.eventId}>result`, origin: 'customer', data };
       });
       await pipeline.handle(batchOf(results));
     };

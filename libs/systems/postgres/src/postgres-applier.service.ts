@@ -321,7 +321,7 @@ export class PostgresApplier {
       // A row Tandem wrote for the entity after the reconciler decided this delete (a create it has
       // not heard back from) goes too: at this version the entity has no record here.
       const written = known && known.recordId !== recordId ? [known.recordId] : [];
-      return { command, entityId, recordId, fields, mark, recreate: false, insertsRow: false, updatesRow: false, statement: () => deleteStatement(this.table, recordId, mark, written) };
+      return { command, entityId, recordId, fields, mark, recreate: false, statement: () => deleteStatement(this.table, recordId, mark, written) };
     }
     return {
       command,
@@ -331,8 +331,6 @@ export class PostgresApplier {
       mark,
       // A create for an entity whose earlier (or matched) record was deleted here since: the update finds no row.
       recreate: command.recordId === null && recordId !== null,
-      insertsRow: recordId === null && fields.length > 0,
-      updatesRow: recordId !== null && fields.length > 0,
       statement: () => (recordId === null ? insertStatement(this.table, fields, mark) : updateStatement(this.table, fields, recordId, mark)),
     };
   }
@@ -442,10 +440,6 @@ interface PlannedWrite {
   fields: Array<[string, FieldValue]>;
   mark: AppliedMark;
   recreate: boolean;
-  /** A create of a new row with at least one field: it can share a multi-row insert. */
-  insertsRow: boolean;
-  /** A write of at least one field to a named record: it can share a multi-row update. */
-  updatesRow: boolean;
   /** The write alone, marking the entity in the same statement; built only for a write sent alone. */
   statement: () => WriteStatement;
 }
@@ -480,8 +474,10 @@ function roundStatements(table: PostgresTable, writes: readonly PlannedWrite[]):
   const updatedRecords = new Set<string>();
   writes.forEach((write, index) => {
     const columns = write.fields.map(([column]) => column);
-    const updates = write.updatesRow && write.recordId !== null && !updatedRecords.has(write.recordId);
-    const rows: Planned['rows'] = write.insertsRow ? 'inserted' : updates ? 'updated' : 'single';
+    // Upserts of at least one field share a statement: a new row's insert, or a named record's update.
+    const shares = write.command.operation === 'upsert' && write.fields.length > 0;
+    const rows: Planned['rows'] =
+      !shares ? 'single' : write.recordId === null ? 'inserted' : updatedRecords.has(write.recordId) ? 'single' : 'updated';
     if (rows === 'single') return void statements.push({ rows, columns, writes: [index] });
     if (rows === 'updated') updatedRecords.add(write.recordId!);
     const key = `${rows}:${JSON.stringify(columns)}`;
