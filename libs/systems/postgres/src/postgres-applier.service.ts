@@ -131,6 +131,7 @@ export class PostgresApplier {
     await retryOnContention(() => withTransaction(this.pool, `installing the applier on ${this.key}`, async (client) => {
       await prepareTandemSchema(client);
       await runQuery(client, 'creating tandem.applied', APPLIED_DDL);
+      await runQuery(client, 'creating tandem.match_key', MATCH_KEY_DDL);
       this.columns = await readTableColumns(client, this.table, this.requiredColumns());
     }));
   }
@@ -142,7 +143,7 @@ export class PostgresApplier {
    * is built again. Safe to run on every start.
    */
   async indexMatchColumn(column: string): Promise<void> {
-    const name = `tandem_match_${this.table.table}_${column}`.slice(0, 63);
+    const name = `tandem_matchkey_${this.table.table}_${column}`.slice(0, 63);
     const doing = `indexing ${this.key}.${column} for create matching`;
     const { rows } = await runQuery<{ valid: boolean }>(
       this.pool,
@@ -152,9 +153,12 @@ export class PostgresApplier {
       [this.table.schema, name],
     );
     if (rows[0]?.valid) return;
-    const index = `${quoteIdentifier(this.table.schema)}.${quoteIdentifier(name)}`;
-    if (rows[0]) await runQuery(this.pool, doing, `DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
-    await runQuery(this.pool, doing, `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${quoteIdentifier(name)} ON ${quotedTableName(this.table)} (${normalizedKey(quoteIdentifier(column))})`);
+    const schema = quoteIdentifier(this.table.schema);
+    if (rows[0]) await runQuery(this.pool, doing, `DROP INDEX CONCURRENTLY IF EXISTS ${schema}.${quoteIdentifier(name)}`);
+    await runQuery(this.pool, doing, `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${quoteIdentifier(name)} ON ${quotedTableName(this.table)} (${matchKeyOf(quoteIdentifier(column))})`);
+    // Earlier releases indexed the bare expression, which the planner passed over; it only slows writes.
+    const previous = `tandem_match_${this.table.table}_${column}`.slice(0, 63);
+    await runQuery(this.pool, doing, `DROP INDEX CONCURRENTLY IF EXISTS ${schema}.${quoteIdentifier(previous)}`);
   }
 
   /**
@@ -249,20 +253,29 @@ export class PostgresApplier {
     const id = quoteIdentifier(this.table.idColumn);
     const live = this.table.softDeleteColumn === undefined ? '' : `AND t.${quoteIdentifier(this.table.softDeleteColumn)} IS NULL`;
     for (const [column, values] of byColumn) {
-      const { rows } = await runQuery<{ value: string; record_id: string }>(
+      const { rows: candidates } = await runQuery<{ value: string; record_id: string }>(
         client,
         doing,
-        `SELECT DISTINCT ON (m.value) m.value, t.${id}::text AS record_id
+        `SELECT m.value, t.${id}::text AS record_id
            FROM unnest($1::text[]) AS m(value)
-           JOIN ${quotedTableName(this.table)} AS t
-             ON ${normalizedKey(`t.${quoteIdentifier(column)}`)} = m.value
-          WHERE NOT EXISTS (SELECT 1 FROM tandem.applied a WHERE a.table_name = $2 AND a.record_id = t.${id}::text) ${live}
+           JOIN ${quotedTableName(this.table)} AS t ON ${matchKeyOf(`t.${quoteIdentifier(column)}`)} = m.value
+          WHERE true ${live}
           ORDER BY m.value, t.${id}`,
-        [[...values.keys()], this.key],
+        [[...values.keys()]],
       );
-      for (const row of rows) {
-        const entityId = values.get(row.value);
-        if (entityId !== undefined) found.set(entityId, row.record_id);
+      if (candidates.length === 0) continue;
+      // Asked apart, by record: joined in, the planner hashed every row Tandem wrote to this table,
+      // per batch, while an initial sync fills it faster than statistics follow.
+      const { rows: written } = await runQuery<{ record_id: string }>(
+        client,
+        doing,
+        'SELECT record_id FROM tandem.applied WHERE table_name = $1 AND record_id = ANY($2::text[])',
+        [this.key, candidates.map((row) => row.record_id)],
+      );
+      const taken = new Set(written.map((row) => row.record_id));
+      for (const { value, record_id: recordId } of candidates) {
+        const entityId = values.get(value);
+        if (entityId !== undefined && !found.has(entityId) && !taken.has(recordId)) found.set(entityId, recordId);
       }
     }
     return found;
@@ -428,9 +441,19 @@ export class PostgresApplier {
   }
 }
 
-/** A column's value normalized like a match key (see `normalizeMatchKey`), in SQL; indexed by `indexMatchColumn`. */
-function normalizedKey(column: string): string {
-  return `lower(btrim(regexp_replace(${column}::text, '\\s+', ' ', 'g')))`;
+/**
+ * A value's match key in SQL, as `normalizeMatchKey` computes it, for `indexMatchColumn` and the
+ * lookups that read that index. A function the planner cannot inline, declared costly: it cannot
+ * tell that a regular expression per row is expensive, and on a table an initial sync is filling,
+ * with no statistics yet, it chose to compute the key over every row for every batch over reading
+ * the index. Functions named in full: an index must not depend on the writer's search path.
+ */
+const MATCH_KEY_DDL = `CREATE OR REPLACE FUNCTION tandem.match_key(value text) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000
+  AS $fn$ BEGIN RETURN pg_catalog.lower(pg_catalog.btrim(pg_catalog.regexp_replace(value, '\\s+', ' ', 'g'))); END $fn$`;
+
+function matchKeyOf(column: string): string {
+  return `tandem.match_key(${column}::text)`;
 }
 
 interface PlannedWrite {
