@@ -124,13 +124,15 @@ describe('PostgresApplier', () => {
     ]);
   });
 
-  it('finds a person\'s row through the index of its key while an initial sync fills the table, with no statistics yet', async () => {
+  it('finds a person\'s row through the index of its key while an initial sync fills the table, faster than its statistics follow', async () => {
     const { pool, applier } = await setup();
     await pool.query(`CREATE INDEX tandem_match_contacts_email ON contacts (lower(email))`);
     await applier.indexMatchColumn('email');
     // Tandem's own row holding the key a person then types in again by hand, and a table grown since.
     const [own] = await applier.apply([command({ entityId: randomUUID(), fields: { email: 'ADA@example.com', name: 'A' } })]);
-    await pool.query(`INSERT INTO contacts (email, name) SELECT 'person' || n || '@example.com', 'P' FROM generate_series(1, 20000) AS n`);
+    await pool.query(`INSERT INTO contacts (email, name) SELECT 'person' || n || '@example.com', 'P' FROM generate_series(1, 1000) AS n`);
+    await pool.query('ANALYZE contacts');
+    await pool.query(`INSERT INTO contacts (email, name) SELECT 'person' || n || '@example.com', 'P' FROM generate_series(1001, 20000) AS n`);
     const { rows: [typed] } = await pool.query<{ id: string }>(`INSERT INTO contacts (email, name) VALUES ('  Ada@Example.COM ', 'Ada') RETURNING id::text`);
     await applier.indexMatchColumn('email');
     const indexes = await pool.query<{ name: string; valid: boolean }>(
@@ -142,7 +144,7 @@ describe('PostgresApplier', () => {
     const queries = jest.spyOn(Client.prototype, 'query');
     cleanups.push(async () => queries.mockRestore());
 
-    const creates = ['ada', ...Array.from({ length: 59 }, (_, n) => `new${n}`)].map((name) =>
+    const creates = ['ada', ...Array.from({ length: 199 }, (_, n) => `new${n}`)].map((name) =>
       command({ entityId: randomUUID(), fields: { email: `${name}@example.com`, name }, matchBy: { column: 'email', value: `${name}@example.com` } }),
     );
 
