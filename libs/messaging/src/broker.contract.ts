@@ -85,6 +85,30 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       await second.stop();
     });
 
+    it('hands a long fetch over in parts of at most maxBatchRecords, each committed once handled', async () => {
+      const topic = await freshTopic(1);
+      const producer = await broker.producer();
+      await producer.send([{ topic, records: records(20, 1) }]);
+      const sizes: number[] = [];
+      const handled: string[] = [];
+      let failedOnce = false;
+      const consumer = broker.consumer({ groupId: `g-${uniqueSuffix()}`, topics: [topic], maxBatchRecords: 6, retryDelayMs: { min: 10, max: 50 } });
+      await consumer.start(async (batch) => {
+        sizes.push(batch.records.length);
+        const values = batch.records.map((record) => record.value?.toString() ?? '');
+        // A later part fails once: only it comes again, not the parts already handled.
+        if (!failedOnce && values.includes('8')) {
+          failedOnce = true;
+          throw new Error('transient');
+        }
+        handled.push(...values);
+      });
+      await eventually(() => expect(handled).toHaveLength(20));
+      expect(handled).toEqual(Array.from({ length: 20 }, (_, index) => String(index)));
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(6);
+      await consumer.stop();
+    });
+
     it("gives every group all records and shares a group's partitions among its members", async () => {
       const topic = await freshTopic(4);
       const producer = await broker.producer();

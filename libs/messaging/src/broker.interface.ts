@@ -54,6 +54,12 @@ export interface ConsumerOptions {
    * once. A hint: the embedded broker always delivers at once.
    */
   gatherMs?: number;
+  /**
+   * The most records handed to the handler at once. A longer fetch is handed over in parts, each
+   * committed once handled: what a batch holds in memory stays bounded, and a stop hands back the
+   * parts not begun. Unset: Kafka hands over each fetch whole, the embedded broker 500 at a time.
+   */
+  maxBatchRecords?: number;
 }
 
 export interface BatchConsumer {

@@ -130,7 +130,7 @@ export class EmbeddedConsumer implements BatchConsumer, GroupMember {
       firstOffset = state.position;
       const end = this.host.knownEnd(topic, partition) ?? 0;
       if (state.position >= end) return;
-      const records = await log.fetch(topic, partition, state.position, MAX_BATCH_RECORDS);
+      const records = await log.fetch(topic, partition, state.position, this.options.maxBatchRecords ?? MAX_BATCH_RECORDS);
       const last = records.at(-1);
       if (last === undefined) {
         // Everything up to the known end was removed by retention or compaction.

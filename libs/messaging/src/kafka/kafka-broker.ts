@@ -200,30 +200,36 @@ export class KafkaBatchConsumer implements BatchConsumer {
           value: message.value,
           headers: headersOf(message.headers),
         }));
-        try {
-          await handler({ topic: batch.topic, partition: batch.partition, records }, this.stopping.signal);
-        } catch (error) {
-          // Not committed: the same batch is fetched again after a back-off, and the partition
-          // pauses meanwhile so the others keep flowing.
-          const attempt = (failures.get(partitionKey) ?? 0) + 1;
-          failures.set(partitionKey, attempt);
-          const delay = Math.min(max, min * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-          this.logger.error(`batch ${partitionKey}@${batch.firstOffset()} failed (attempt ${attempt}); retrying in ${Math.round(delay)} ms`, {
-            error: describeError(error),
-          });
-          const resume = pause();
-          this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' });
-          setTimeout(() => {
-            if (!this.pausedTopics.has(batch.topic)) resume();
-          }, delay).unref();
-          return;
+        const partSize = this.options.maxBatchRecords ?? records.length;
+        for (let start = 0; start < records.length; start += partSize) {
+          // A stop or a rebalance hands back the parts not begun; those done are committed.
+          if (start > 0 && (!isRunning() || isStale())) return;
+          const part = records.slice(start, start + partSize);
+          try {
+            await handler({ topic: batch.topic, partition: batch.partition, records: part }, this.stopping.signal);
+          } catch (error) {
+            // Not committed: the same part is fetched again after a back-off, and the partition
+            // pauses meanwhile so the others keep flowing.
+            const attempt = (failures.get(partitionKey) ?? 0) + 1;
+            failures.set(partitionKey, attempt);
+            const delay = Math.min(max, min * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+            this.logger.error(`batch ${partitionKey}@${part[0]!.offset} failed (attempt ${attempt}); retrying in ${Math.round(delay)} ms`, {
+              error: describeError(error),
+            });
+            const resume = pause();
+            this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: part[0]!.offset });
+            setTimeout(() => {
+              if (!this.pausedTopics.has(batch.topic)) resume();
+            }, delay).unref();
+            return;
+          }
+          failures.delete(partitionKey);
+          const last = part[part.length - 1]!.offset;
+          // Resolving moves kafkajs's fetch position; the commit below makes it survive a restart.
+          resolveOffset(last);
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          await heartbeat();
         }
-        failures.delete(partitionKey);
-        // Resolving moves kafkajs's fetch position; the commit below makes it survive a restart.
-        resolveOffset(batch.lastOffset());
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-        await heartbeat();
       },
     });
     // A consumer started anew keeps the caller's pauses.
