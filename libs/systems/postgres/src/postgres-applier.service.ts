@@ -126,7 +126,7 @@ export class PostgresApplier {
     this.key = tableKey(this.table);
   }
 
-  /** Creates `tandem.applied` and reads the table's columns; safe to run on every start. */
+  /** Creates `tandem.applied` and `tandem.match_key`, and reads the table's columns; safe to run on every start. */
   async install(): Promise<void> {
     await retryOnContention(() => withTransaction(this.pool, `installing the applier on ${this.key}`, async (client) => {
       await prepareTandemSchema(client);
