@@ -14,6 +14,8 @@ import { keyHashPartitioner } from './key-hash-partitioner';
 
 /** Well under the broker's default 1 MiB `message.max.bytes`, whatever the partitioning. */
 const MAX_REQUEST_BYTES = 512 * 1024;
+/** How long the broker holds a fetch that finds nothing, for consumers that do not gather. */
+const EMPTY_FETCH_WAIT_MS = 500;
 
 export interface KafkaBrokerOptions {
   clientId: string;
@@ -96,9 +98,10 @@ export class KafkaBroker implements Broker {
         this.kafka.consumer({
           groupId: options.groupId,
           allowAutoTopicCreation: false,
-          // Short fetch waits keep end-to-end latency low; full batches still form under load. To gather,
-          // the broker is asked for more than a burst holds, so it waits out the window.
-          maxWaitTimeInMs: options.gatherMs ?? 50,
+          // Not gathering, the broker answers a fetch as soon as one record is there, and the wait only
+          // bounds an empty one: a long wait costs no latency and spares an idle consumer's polling.
+          // To gather, the broker is asked for more than a burst holds, so it waits out the window.
+          maxWaitTimeInMs: options.gatherMs ?? EMPTY_FETCH_WAIT_MS,
           minBytes: options.gatherMs === undefined ? 1 : 1024 * 1024,
           sessionTimeout: 30_000,
           heartbeatInterval: 3_000,
