@@ -109,6 +109,34 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       await consumer.stop();
     });
 
+    it('finishes the part in flight when stopped, and hands the parts not begun to the next member', async () => {
+      const topic = await freshTopic(1);
+      const groupId = `g-${uniqueSuffix()}`;
+      const producer = await broker.producer();
+      await producer.send([{ topic, records: records(20, 1) }]);
+      const handled: string[] = [];
+      let stopped: Promise<void> | undefined;
+      const first = broker.consumer({ groupId, topics: [topic], maxBatchRecords: 5 });
+      await first.start(async (batch) => {
+        // Stopping waits for this part, so it is only asked for here.
+        stopped ??= first.stop();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        handled.push(...batch.records.map((record) => record.value?.toString() ?? ''));
+      });
+      await eventually(() => expect(stopped).toBeDefined());
+      await stopped;
+      expect(handled).toEqual(['0', '1', '2', '3', '4']);
+
+      const rest: string[] = [];
+      const second = broker.consumer({ groupId, topics: [topic] });
+      await second.start(async (batch) => {
+        rest.push(...batch.records.map((record) => record.value?.toString() ?? ''));
+      });
+      await eventually(() => expect(rest).toHaveLength(15));
+      expect(rest).toEqual(Array.from({ length: 15 }, (_, index) => String(index + 5)));
+      await second.stop();
+    });
+
     it("gives every group all records and shares a group's partitions among its members", async () => {
       const topic = await freshTopic(4);
       const producer = await broker.producer();

@@ -192,7 +192,7 @@ export class KafkaBatchConsumer implements BatchConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrency ?? 4,
-      eachBatch: async ({ batch, isRunning, isStale, heartbeat, pause, resolveOffset }) => {
+      eachBatch: async ({ batch, isRunning, isStale, heartbeat, pause, resolveOffset, commitOffsetsIfNecessary }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const partitionKey = `${batch.topic}:${batch.partition}`;
         const records: InboundRecord[] = batch.messages.map((message) => ({
@@ -228,9 +228,12 @@ export class KafkaBatchConsumer implements BatchConsumer {
           }
           failures.delete(partitionKey);
           const last = part[part.length - 1]!.offset;
-          // Resolving moves kafkajs's fetch position; the commit below makes it survive a restart.
+          // Resolving moves kafkajs's fetch position; the commit below makes it survive a restart. The
+          // batch's own commit, not the consumer's: that one does nothing once a stop has begun, and the
+          // part finished during a stop would go to the next member again.
           resolveOffset(last);
-          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          const next = (BigInt(last) + 1n).toString();
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
           await heartbeat();
         }
       },
