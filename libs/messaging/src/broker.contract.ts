@@ -24,6 +24,13 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       return topic;
     }
 
+    /** One partition holding the values 0 to 19 in order, for the tests of commits and redelivery. */
+    async function topicOfTwenty(): Promise<string> {
+      const topic = await freshTopic(1);
+      await (await broker.producer()).send([{ topic, records: records(20, 1) }]);
+      return topic;
+    }
+
     it('delivers every record once per key in order', async () => {
       const topic = await freshTopic();
       const producer = await broker.producer();
@@ -57,10 +64,8 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
     });
 
     it('redelivers a failed batch and commits only what succeeded', async () => {
-      const topic = await freshTopic(1);
+      const topic = await topicOfTwenty();
       const groupId = `g-${uniqueSuffix()}`;
-      const producer = await broker.producer();
-      await producer.send([{ topic, records: records(20, 1) }]);
       let failedOnce = false;
       const handled: string[] = [];
       const first = broker.consumer({ groupId, topics: [topic], retryDelayMs: { min: 10, max: 50 } });
@@ -75,7 +80,7 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
       expect(handled).toEqual(Array.from({ length: 20 }, (_, index) => String(index)));
       await first.stop();
 
-      await producer.send([{ topic, records: [{ key: 'k0', value: 'after-restart' }] }]);
+      await (await broker.producer()).send([{ topic, records: [{ key: 'k0', value: 'after-restart' }] }]);
       const resumed: InboundRecord[] = [];
       const second = broker.consumer({ groupId, topics: [topic] });
       await second.start(async (batch) => {
@@ -86,9 +91,7 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
     });
 
     it('hands a long fetch over in parts of at most maxBatchRecords, each committed once handled', async () => {
-      const topic = await freshTopic(1);
-      const producer = await broker.producer();
-      await producer.send([{ topic, records: records(20, 1) }]);
+      const topic = await topicOfTwenty();
       const sizes: number[] = [];
       const handled: string[] = [];
       let failedOnce = false;
@@ -110,10 +113,8 @@ export function describeBrokerContract(name: string, createBroker: () => Promise
     });
 
     it('finishes the part in flight when stopped, and hands the parts not begun to the next member', async () => {
-      const topic = await freshTopic(1);
+      const topic = await topicOfTwenty();
       const groupId = `g-${uniqueSuffix()}`;
-      const producer = await broker.producer();
-      await producer.send([{ topic, records: records(20, 1) }]);
       const handled: string[] = [];
       let stopped: Promise<void> | undefined;
       const first = broker.consumer({ groupId, topics: [topic], maxBatchRecords: 5 });
