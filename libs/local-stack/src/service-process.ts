@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '@tandem/config';
 import { eventually, freePort } from '@tandem/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const LOG_DIR = join(ROOT, '.tandem', 'test-logs');
-const DEFAULT_NODE_ARGS = '--max-old-space-size=192';
 
 /**
  * One Tandem service run as its own process, as in production: started from its main.ts, waited for
@@ -31,9 +31,8 @@ export class ServiceProcess {
     // A second child would orphan the first: it keeps the port and the work, and nothing stops it.
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.child!.pid})`);
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    // Node.js flags for every service. By default the heap is capped as a deployment would size it
-    // (V8 otherwise grows it lazily under load); `--cpu-prof` and the like when profiling.
-    const nodeArgs = (process.env['TANDEM_SERVICE_NODE_ARGS'] ?? DEFAULT_NODE_ARGS).split(' ').filter(Boolean);
+    // The flags a deployment runs services with, unless replaced (`--cpu-prof` and the like when profiling).
+    const nodeArgs = process.env['TANDEM_SERVICE_NODE_ARGS']?.split(' ').filter(Boolean) ?? SERVICE_NODE_FLAGS;
     const child = spawn(process.execPath, [...nodeArgs, ...this.entryPoint()], {
       cwd: ROOT,
       env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), KAFKAJS_NO_PARTITIONER_WARNING: '1' },

@@ -1,5 +1,6 @@
 import { HubSpotSettingsSchema } from '@tandem/hubspot-system';
 import { PostgresTableSchema } from '@tandem/postgres-system';
+import { SERVICE_NODE_FLAGS } from '@tandem/config';
 import { eventually, freePort } from '@tandem/testing';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -101,6 +102,18 @@ describe('docker-compose.yml', () => {
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
       expect({ source, inContext: allowed.includes(source.replace(/\/$/, '')) && existsSync(join(ROOT, source)) }).toEqual({ source, inContext: true });
+    }
+  });
+
+  it('starts every service image with the Node.js flags the services are measured and sized with', () => {
+    const stages = readRepoFile('Dockerfile').split(/^(?=FROM )/m);
+    for (const target of ['reconciler', 'connector', 'applier']) {
+      const stage = stages.find((text) => new RegExp(`^FROM \\S+ AS ${target}$`, 'm').test(text));
+      const command = /^CMD (\[.*\])$/m.exec(stage ?? '')?.[1];
+      expect({ target, command: command && (JSON.parse(command) as string[]) }).toEqual({
+        target,
+        command: ['node', ...SERVICE_NODE_FLAGS, `dist/apps/${target}/src/main.js`],
+      });
     }
   });
 

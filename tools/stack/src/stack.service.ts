@@ -1,3 +1,4 @@
+import { SERVICE_NODE_FLAGS } from '@tandem/config';
 import { SyncConfigSchema, type SyncConfig } from '@tandem/sync-config';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ const run = promisify(execFile);
 const READY_TIMEOUT_MS = 120_000;
 /** After SIGTERM a service finishes its batch and commits; after this it is killed. */
 const STOP_TIMEOUT_MS = 20_000;
-const NODE_ARGS = ['--max-old-space-size=192', '-r', '@swc-node/register'];
+const NODE_ARGS = [...SERVICE_NODE_FLAGS, '-r', '@swc-node/register'];
 /** Marks that `stack` started the project's Kafka, so only then does `stack:stop` stop it. */
 const KAFKA_MARKER = 'kafka.started-by-stack';
 
