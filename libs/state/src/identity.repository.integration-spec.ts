@@ -1,4 +1,5 @@
 import { createTempDatabase, eventually, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { Client } from 'pg';
 import { IdentityRepository } from './identity.repository';
 import { migrate } from './migrate.util';
 import { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
@@ -252,6 +253,38 @@ describe('IdentityRepository.relink', () => {
     expect(await identities.standings('t3', 'contact', 'crm', ['r1', 'r2', 'r3'])).toEqual(
       new Map([['r1', { entityId, replaced: true }], ['r2', { entityId, replaced: true }], ['r3', { entityId, replaced: false }]]),
     );
+  });
+
+  it('unlinks the old records of a batch through the indexes, not by reading every link of the system', async () => {
+    const identities = new IdentityRepository(client);
+    // 40,000 links in two systems; 200 entities then get new records in one of them, as an applier's batch of creates does.
+    await client.query(
+      `INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id)
+       SELECT 't4', 'contact', system_id, system_id || n, gen_random_uuid() FROM generate_series(1, 20000) AS n, unnest(ARRAY['crm', 'customer']) AS system_id`,
+    );
+    await client.query('ANALYZE tandem_record_links');
+    const { rows: moved } = await client.query<{ entity_id: string; record_id: string }>(
+      `SELECT entity_id::text, record_id FROM tandem_record_links WHERE tenant_id = 't4' AND system_id = 'customer' ORDER BY record_id LIMIT 200`,
+    );
+    const queries = jest.spyOn(Client.prototype, 'query');
+    let statements: unknown[][];
+    try {
+      await identities.relink('t4', 'contact', 'customer', moved.map(({ entity_id }, n) => ({ recordId: `new${n}`, entityId: entity_id })));
+    } finally {
+      statements = queries.mock.calls.map((call) => [...call]);
+      queries.mockRestore();
+    }
+
+    expect(await identities.recordIdsFor('t4', 'contact', 'customer', [moved[0]!.entity_id, moved[199]!.entity_id])).toEqual(
+      new Map([[moved[0]!.entity_id, 'new0'], [moved[199]!.entity_id, 'new199']]),
+    );
+    expect(await identities.standings('t4', 'contact', 'customer', [moved[0]!.record_id])).toEqual(new Map([[moved[0]!.record_id, { entityId: moved[0]!.entity_id, replaced: true }]]));
+    const unlinks = statements.filter(([text]) => typeof text === 'string' && text.includes('DELETE FROM tandem_record_links'));
+    expect(unlinks.length).toBeGreaterThan(0);
+    for (const [text, values] of unlinks as unknown as Array<[string, unknown[]]>) {
+      const { rows: [explained] } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
+      expect(JSON.stringify(explained!['QUERY PLAN']).match(/"Node Type":"[^"]+"/g)).not.toContain('"Node Type":"Seq Scan"');
+    }
   });
 
   it('tells each record linked or replaced, and remembers the record a relink replaced until it is linked again', async () => {

@@ -90,13 +90,18 @@ export class IdentityRepository {
     const entityIds = changed.map((link) => link.entityId);
     await this.client.transaction(async (tx) => {
       await lockLinksOf(tx, { tenantId, entityType, systemId });
-      const { rows: unlinked } = await tx.query<{ record_id: string; entity_id: string }>(
-        `DELETE FROM tandem_record_links
-         WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3
-           AND (record_id = ANY($4::text[]) OR entity_id = ANY($5::uuid[]))
-         RETURNING record_id, entity_id::text`,
-        [...scope, recordIds, entityIds],
-      );
+      // The old links of these records, then of these entities: two statements, each read through its
+      // own index. Joined by OR, the planner read the system's every link for each batch.
+      const unlinked: Array<{ record_id: string; entity_id: string }> = [];
+      for (const [column, type, ids] of [['record_id', 'text', recordIds], ['entity_id', 'uuid', entityIds]] as const) {
+        const { rows } = await tx.query<{ record_id: string; entity_id: string }>(
+          `DELETE FROM tandem_record_links
+           WHERE tenant_id = $1 AND entity_type = $2 AND system_id = $3 AND ${column} = ANY($4::${type}[])
+           RETURNING record_id, entity_id::text`,
+          [...scope, ids],
+        );
+        unlinked.push(...rows);
+      }
       const relinked = new Set(recordIds);
       const replaced = [
         ...unlinked.filter((row) => !relinked.has(row.record_id)),
