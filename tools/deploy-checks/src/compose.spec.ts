@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ROOT,
+  dockerfileStages,
   isServiceApp,
   kafkaImageProperties,
   listeners,
@@ -80,7 +81,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds every image from a target of the Dockerfile', () => {
-    const targets = new Set([...readRepoFile('Dockerfile').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]));
+    const targets = dockerfileStages();
     for (const [name, service] of services.filter(([, s]) => s.build)) {
       expect({ name, target: targets.has(service.build!.target ?? '') }).toEqual({ name, target: true });
       expect(service.build!.context).toBe('.');
@@ -89,9 +90,8 @@ describe('docker-compose.yml', () => {
 
   it("runs each Dockerfile target's own app, non-root, from sources the build context holds", () => {
     const dockerfile = readRepoFile('Dockerfile');
-    const stages = dockerfile.split(/^(?=FROM )/m);
-    for (const stage of stages.filter((text) => /^FROM \S+ AS (reconciler|connector|applier|cli|hubspot-simulator)$/m.test(text))) {
-      const target = /^FROM \S+ AS (\S+)$/m.exec(stage)![1]!;
+    for (const target of ['reconciler', 'connector', 'applier', 'cli', 'hubspot-simulator']) {
+      const stage = dockerfileStages().get(target) ?? '';
       const main = /"dist\/(apps\/[a-z-]+\/src\/main)\.js"/.exec(stage)?.[1];
       expect({ target, main }).toEqual({ target, main: `apps/${target}/src/main` });
       expect(existsSync(join(ROOT, `${main}.ts`))).toBe(true);
@@ -106,10 +106,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts every service image with the Node.js flags the services are measured and sized with', () => {
-    const stages = readRepoFile('Dockerfile').split(/^(?=FROM )/m);
     for (const target of ['reconciler', 'connector', 'applier']) {
-      const stage = stages.find((text) => new RegExp(`^FROM \\S+ AS ${target}$`, 'm').test(text));
-      const command = /^CMD (\[.*\])$/m.exec(stage ?? '')?.[1];
+      const command = /^CMD (\[.*\])$/m.exec(dockerfileStages().get(target) ?? '')?.[1];
       expect({ target, command: command && (JSON.parse(command) as string[]) }).toEqual({
         target,
         command: ['node', ...SERVICE_NODE_FLAGS, `dist/apps/${target}/src/main.js`],

@@ -10,6 +10,15 @@ export function readRepoFile(path: string): string {
   return readFileSync(join(ROOT, path), 'utf8');
 }
 
+/** The Dockerfile's named stages, each with its text, by target name. */
+export function dockerfileStages(): Map<string, string> {
+  const stages = readRepoFile('Dockerfile').split(/^(?=FROM )/m);
+  return new Map(stages.flatMap((text) => {
+    const target = /^FROM \S+ AS (\S+)$/m.exec(text)?.[1];
+    return target === undefined ? [] : [[target, text] as const];
+  }));
+}
+
 /** The Tandem services deployed per role (and per system for connectors and appliers), by app. */
 export type ServiceApp = 'reconciler' | 'connector' | 'applier';
 
