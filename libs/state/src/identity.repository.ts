@@ -360,16 +360,20 @@ async function registerMatchKeys(
      RETURNING match_key`,
     [scope.tenantId, scope.entityType, keys, proposedEntities],
   );
+  // A key this statement inserted belongs to what it proposed; only the others are read back.
   const insertedKeys = new Set(inserted.rows.map((row) => row.match_key));
+  for (const key of insertedKeys) {
+    const { entityId, fresh } = proposals.get(key)!;
+    keyed.set(key, { entityId, createdHere: fresh });
+  }
+  const registered = keys.filter((key) => !insertedKeys.has(key));
+  if (registered.length === 0) return keyed;
   const { rows } = await tx.query<{ match_key: string; entity_id: string }>(
     `SELECT match_key, entity_id FROM tandem_match_keys
      WHERE tenant_id = $1 AND entity_type = $2 AND match_key = ANY($3::text[])`,
-    [scope.tenantId, scope.entityType, keys],
+    [scope.tenantId, scope.entityType, registered],
   );
-  for (const row of rows) {
-    const createdHere = insertedKeys.has(row.match_key) && proposals.get(row.match_key)?.fresh === true;
-    keyed.set(row.match_key, { entityId: row.entity_id, createdHere });
-  }
+  for (const row of rows) keyed.set(row.match_key, { entityId: row.entity_id, createdHere: false });
   return keyed;
 }
 
