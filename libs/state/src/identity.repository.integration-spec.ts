@@ -1,5 +1,4 @@
-import { createTempDatabase, eventually, uniqueSuffix, type TempDatabase } from '@tandem/testing';
-import { Client } from 'pg';
+import { createTempDatabase, eventually, planOf, recordingStatements, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { IdentityRepository } from './identity.repository';
 import { migrate } from './migrate.util';
 import { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
@@ -266,25 +265,17 @@ describe('IdentityRepository.relink', () => {
     const { rows: moved } = await client.query<{ entity_id: string; record_id: string }>(
       `SELECT entity_id::text, record_id FROM tandem_record_links WHERE tenant_id = 't4' AND system_id = 'customer' ORDER BY record_id LIMIT 200`,
     );
-    const queries = jest.spyOn(Client.prototype, 'query');
-    let statements: unknown[][];
-    try {
-      await identities.relink('t4', 'contact', 'customer', moved.map(({ entity_id }, n) => ({ recordId: `new${n}`, entityId: entity_id })));
-    } finally {
-      statements = queries.mock.calls.map((call) => [...call]);
-      queries.mockRestore();
-    }
+    const { statements } = await recordingStatements(() =>
+      identities.relink('t4', 'contact', 'customer', moved.map(({ entity_id }, n) => ({ recordId: `new${n}`, entityId: entity_id }))),
+    );
 
     expect(await identities.recordIdsFor('t4', 'contact', 'customer', [moved[0]!.entity_id, moved[199]!.entity_id])).toEqual(
       new Map([[moved[0]!.entity_id, 'new0'], [moved[199]!.entity_id, 'new199']]),
     );
     expect(await identities.standings('t4', 'contact', 'customer', [moved[0]!.record_id])).toEqual(new Map([[moved[0]!.record_id, { entityId: moved[0]!.entity_id, replaced: true }]]));
-    const unlinks = statements.filter(([text]) => typeof text === 'string' && text.includes('DELETE FROM tandem_record_links'));
+    const unlinks = statements.filter(({ text }) => text.includes('DELETE FROM tandem_record_links'));
     expect(unlinks.length).toBeGreaterThan(0);
-    for (const [text, values] of unlinks as unknown as Array<[string, unknown[]]>) {
-      const { rows: [explained] } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
-      expect(JSON.stringify(explained!['QUERY PLAN']).match(/"Node Type":"[^"]+"/g)).not.toContain('"Node Type":"Seq Scan"');
-    }
+    for (const unlink of unlinks) expect((await planOf(client, unlink)).nodeTypes).not.toContain('Seq Scan');
   });
 
   it('tells each record linked or replaced, and remembers the record a relink replaced until it is linked again', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { createTempDatabase } from '@tandem/testing';
-import { Client, Pool } from 'pg';
+import { createTempDatabase, planOf, recordingStatements } from '@tandem/testing';
+import { Pool } from 'pg';
 import { PostgresChangeCapture } from './change-capture.service';
 import { PostgresApplier, type ApplyCommandInput } from './postgres-applier.service';
 import { PostgresSystemError, PostgresSystemErrorCode } from './postgres-system.error';
@@ -141,26 +141,21 @@ describe('PostgresApplier', () => {
     );
     // The index an earlier release named so is replaced.
     expect(indexes.rows).toEqual([{ name: 'tandem_matchkey_contacts_email', valid: true }]);
-    const queries = jest.spyOn(Client.prototype, 'query');
-    cleanups.push(async () => queries.mockRestore());
-
     const creates = ['ada', ...Array.from({ length: 199 }, (_, n) => `new${n}`)].map((name) =>
       command({ entityId: randomUUID(), fields: { email: `${name}@example.com`, name }, matchBy: { column: 'email', value: `${name}@example.com` } }),
     );
 
-    const [matched, ...inserted] = await applier.apply(creates);
+    const { result: [matched, ...inserted], statements } = await recordingStatements(() => applier.apply(creates));
 
     // The person's row, not the older one Tandem wrote with the same key.
     expect(own).toMatchObject({ outcome: 'applied' });
     expect(matched).toMatchObject({ outcome: 'applied', recordId: typed!.id });
     expect(new Set(inserted.map((outcome) => outcome.outcome))).toEqual(new Set(['applied']));
-    const lookups = queries.mock.calls.filter(([text]) => typeof text === 'string' && text.includes('tandem.match_key('));
+    const lookups = statements.filter(({ text }) => text.includes('tandem.match_key('));
     expect(lookups).toHaveLength(1);
-    const [text, values] = lookups[0] as unknown as [string, unknown[]];
-    const { rows: [explained] } = await pool.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
-    const plan = JSON.stringify(explained!['QUERY PLAN']);
-    expect(plan).toContain('"Index Name":"tandem_matchkey_contacts_email"');
-    expect(plan).not.toContain('"Node Type":"Seq Scan"');
+    const plan = await planOf(pool, lookups[0]!);
+    expect(plan.indexNames).toContain('tandem_matchkey_contacts_email');
+    expect(plan.nodeTypes).not.toContain('Seq Scan');
   });
 
   it('updates the record named by the command', async () => {
@@ -198,14 +193,12 @@ describe('PostgresApplier', () => {
   it('updates a batch of records with the same columns in one statement, each marked for its own entity', async () => {
     const { pool, applier } = await setup();
     await pool.query(`INSERT INTO contacts (email) SELECT 'p' || i || '@example.com' FROM generate_series(1, 4) AS i`);
-    const queries = jest.spyOn(Client.prototype, 'query');
-    cleanups.push(async () => queries.mockRestore());
     const updates = ['1', '2', '3'].map((recordId) =>
       command({ entityId: randomUUID(), recordId, version: 2, fields: { name: `n${recordId}`, score: `${recordId}0`, vip: recordId === '2' } }),
     );
     const other = command({ entityId: randomUUID(), recordId: '4', version: 2, fields: { name: 'only the name' } });
 
-    const outcomes = await applier.apply([...updates, other]);
+    const { result: outcomes, statements } = await recordingStatements(() => applier.apply([...updates, other]));
 
     expect(outcomes.map((o) => [o.outcome, o.recordId, o.fields])).toEqual([
       ['applied', '1', { name: 'n1', score: 10, vip: false }],
@@ -225,7 +218,7 @@ describe('PostgresApplier', () => {
     expect(new Map(applied.rows.map((row) => [row.entity_id, [row.record_id, row.version, row.command_id]]))).toEqual(
       new Map([...updates, other].map((update) => [update.entityId, [update.recordId, '2', update.commandId]])),
     );
-    const round = queries.mock.calls.map(([text]) => text).filter((text): text is string => typeof text === 'string' && text.includes('UPDATE "public"."contacts"'));
+    const round = statements.map(({ text }) => text).filter((text) => text.includes('UPDATE "public"."contacts"'));
     expect(round).toHaveLength(1);
     expect(round[0]!.match(/UPDATE "public"\."contacts"/g)).toHaveLength(2);
   });
