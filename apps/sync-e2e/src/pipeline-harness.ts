@@ -1,4 +1,5 @@
-import { KafkaBroker, MessageConsumer, Publisher, topicNames, topicSpecs, type Broker } from '@tandem/messaging';
+import { deleteKafkaNamespace } from '@tandem/local-stack';
+import { consumerGroups, KafkaBroker, MessageConsumer, Publisher, topicNames, topicSpecs, type Broker } from '@tandem/messaging';
 import { ApplierPipeline, ConflictResolver, ConnectorPipeline, ReconcilerPipeline, SyncCatalog, compileSync, createMatchFor } from '@tandem/pipeline';
 import { PostgresApplier, PostgresChangeCapture } from '@tandem/postgres-system';
 import { createPgSqlClient, migrate, type PgSqlClient } from '@tandem/state';
@@ -61,7 +62,7 @@ export class PipelineHarness {
   private async startReconciler(): Promise<void> {
     const topics = topicNames(this.prefix);
     const consumer = new MessageConsumer({
-      consumer: this.broker.consumer({ groupId: `${this.prefix}-reconciler`, topics: [topics.changes] }),
+      consumer: this.broker.consumer({ groupId: consumerGroups(this.prefix).reconciler, topics: [topics.changes] }),
       publisher: this.publisher,
       deadLetterTopic: topics.deadLetters,
       accepted: ['change', 'apply.result', 'conflict.decision'],
@@ -84,7 +85,7 @@ export class PipelineHarness {
     const applierPipeline = new ApplierPipeline(this.db, database.systemId, applier, (call) => call(), this.publisher, topics, `applier-${database.systemId}`, { createMatch });
     this.appliers.set(database.systemId, applierPipeline);
     const consumer = new MessageConsumer({
-      consumer: this.broker.consumer({ groupId: `${this.prefix}-applier-${database.systemId}`, topics: [topics.apply(database.systemId)] }),
+      consumer: this.broker.consumer({ groupId: consumerGroups(this.prefix).applier(database.systemId), topics: [topics.apply(database.systemId)] }),
       publisher: this.publisher,
       deadLetterTopic: topics.deadLetters,
       accepted: ['apply.command'],
@@ -118,5 +119,6 @@ export class PipelineHarness {
     await Promise.all(this.captures.map((capture) => capture.close()));
     await Promise.all(this.pools.map((pool) => pool.end()));
     await this.db.close();
+    await deleteKafkaNamespace(TEST_KAFKA_BROKERS, this.prefix);
   }
 }

@@ -1,4 +1,5 @@
 export { inFlight, type CapturingDatabase } from './in-flight.util';
+export { deleteKafkaNamespace } from './kafka-namespace.util';
 export { KafkaReader, type PartitionOffsets } from './kafka-reader.util';
 export { ServiceProcess } from './service-process';
 export { ServiceStack, type StackSystem } from './service-stack';

@@ -40,7 +40,8 @@ export class KafkaReader {
     const remaining = new Set([...ends].filter(([, end]) => end > 0n).map(([partition]) => partition));
     const messages: { partition: number; offset: bigint; value: Record<string, unknown> }[] = [];
     if (remaining.size === 0) return messages;
-    const consumer = this.kafka.consumer({ groupId: `tandem-reader-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 100 });
+    const groupId = `tandem-reader-${process.pid}-${Date.now()}`;
+    const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((done, fail) => {
@@ -60,6 +61,8 @@ export class KafkaReader {
         .catch(fail);
     });
     await consumer.disconnect();
+    // The group only served this read; it committed nothing, but the broker would keep it.
+    await admin.deleteGroups([groupId]);
     return messages;
   }
 

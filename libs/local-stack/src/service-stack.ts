@@ -1,6 +1,7 @@
 import { createPgSqlClient, migrate, SyncConfigRepository, type PgSqlClient } from '@tandem/state';
 import { SyncConfigSchema, type SyncConfig } from '@tandem/sync-config';
 import { TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniqueSuffix } from '@tandem/testing';
+import { deleteKafkaNamespace } from './kafka-namespace.util';
 import { ServiceProcess } from './service-process';
 
 export interface StackSystem {
@@ -70,8 +71,10 @@ export class ServiceStack {
     return [this.reconciler, ...this.connectors.values(), ...this.appliers.values()];
   }
 
+  /** Stops every service, then deletes the stack's topics and consumer groups. */
   async stop(): Promise<void> {
     await Promise.all(this.services().map((service) => service.stop()));
     await this.db.close();
+    await deleteKafkaNamespace(TEST_KAFKA_BROKERS, this.prefix);
   }
 }
