@@ -56,6 +56,17 @@ describe('EntityStateRepository', () => {
     expect(loaded.has(absent)).toBe(false);
   });
 
+  it('keeps every character of a state, the batch separator and escapes included', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const awkward = ['split\u001ehere', 'quote " and backslash \\ and \\x1e', 'line\nbreak, tab\t, NUL-free \u0001', 'Zoë 👩‍💻 中文', ''];
+    await repository.saveMany([write(a, awkward[0]!, null), write(b, awkward[1]!, null), write(c, awkward.slice(2).join('|'), null)]);
+
+    const loaded = await repository.loadMany(tenantId, [a, b, c]);
+    expect(loaded.get(a)?.state.name).toBe(awkward[0]);
+    expect(loaded.get(b)?.state.name).toBe(awkward[1]);
+    expect(loaded.get(c)?.state).toEqual({ name: awkward.slice(2).join('|'), fields: { name: { value: awkward.slice(2).join('|'), version: 1 } } });
+  });
+
   it('updates when the expected rev matches and bumps the rev', async () => {
     const id = randomUUID();
     await repository.saveMany([write(id, 'Ada', null)]);

@@ -1,4 +1,5 @@
 import type { SqlClient } from './sql-client.interface';
+import { joinJsonValues, splitJsonValues } from './json-batch.util';
 import { toSafeNumber } from './sql-value.util';
 import { StaleStateError, StateError, StateErrorCode } from './state.error';
 
@@ -61,27 +62,23 @@ export class EntityStateRepository<S> {
       }
       byKey.set(key, row);
     }
-    const payload = JSON.stringify(
-      rows.map((row) => ({
-        tenant_id: row.tenantId,
-        entity_id: row.entityId,
-        entity_type: row.entityType,
-        version: row.version,
-        deleted: row.deleted,
-        state: row.state,
-        expected_rev: row.expectedRev,
-      })),
-    );
+    const params = [
+      rows.map((row) => row.tenantId),
+      rows.map((row) => row.entityId),
+      rows.map((row) => row.entityType),
+      rows.map((row) => row.version),
+      rows.map((row) => row.deleted),
+      joinJsonValues(rows.map((row) => row.state)),
+      rows.map((row) => row.expectedRev),
+    ];
     // The new rev is expected + 1 (1 for a new entity), so "stored rev = new rev - 1" is the whole
     // optimistic check, and a new entity that already exists (stored rev >= 1) never matches.
     const sql = `
       INSERT INTO tandem_entities AS e (tenant_id, entity_id, entity_type, version, deleted, state, rev, updated_at)
-      SELECT r.tenant_id, r.entity_id, r.entity_type, r.version, r.deleted, r.state,
+      SELECT r.tenant_id, r.entity_id, r.entity_type, r.version, r.deleted, r.state::json,
              COALESCE(r.expected_rev, 0) + 1, now()
-      FROM json_to_recordset($1::json) AS r(
-        tenant_id text, entity_id uuid, entity_type text, version bigint, deleted boolean, state json,
-        expected_rev bigint
-      )
+      FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::boolean[], ${splitJsonValues(6)}, $7::bigint[])
+        AS r(tenant_id, entity_id, entity_type, version, deleted, state, expected_rev)
       WHERE r.expected_rev IS NULL
          OR EXISTS (SELECT 1 FROM tandem_entities x WHERE x.tenant_id = r.tenant_id AND x.entity_id = r.entity_id)
       -- A fixed order keeps two overlapping batches from deadlocking on each other's rows.
@@ -92,7 +89,7 @@ export class EntityStateRepository<S> {
         WHERE e.rev = excluded.rev - 1
       RETURNING e.tenant_id, e.entity_id, e.rev`;
     return this.client.transaction(async (tx) => {
-      const result = await tx.query<{ tenant_id: string; entity_id: string; rev: string }>(sql, [payload]);
+      const result = await tx.query<{ tenant_id: string; entity_id: string; rev: string }>(sql, params);
       const written = new Map(result.rows.map((row) => [keyOf(row.tenant_id, row.entity_id), toSafeNumber(row.rev)]));
       const stale: string[] = [];
       for (const row of rows) {

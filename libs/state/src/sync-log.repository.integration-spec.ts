@@ -26,7 +26,7 @@ describe('SyncLogRepository', () => {
     const [ada, grace] = [randomUUID(), randomUUID()];
     await log.append([
       { tenantId, entityId: ada, systemId: 'crm', action: 'change.received', detail: { fields: ['email'] } },
-      { tenantId, entityId: grace, systemId: 'crm', action: 'change.received', detail: {} },
+      { tenantId, entityId: grace, systemId: 'crm', action: 'change.received', detail: { reason: 'split\u001ehere, "quoted" \\ ' } },
       { tenantId, entityId: ada, systemId: 'hubspot', action: 'apply.sent', detail: { version: 2 } },
       { tenantId, entityId: null, systemId: null, action: 'batch.done', detail: { size: 3 } },
     ]);
@@ -38,6 +38,7 @@ describe('SyncLogRepository', () => {
     ]);
     expect(entries[0]).toMatchObject({ tenantId, entityId: ada, id: expect.any(Number), at: expect.any(String) });
     expect((await log.forEntity(tenantId, ada, 1)).map((e) => e.action)).toEqual(['apply.sent']);
+    expect((await log.forEntity(tenantId, grace, 10)).map((e) => e.detail)).toEqual([{ reason: 'split\u001ehere, "quoted" \\ ' }]);
     expect(await log.forEntity(`o_${uniqueSuffix()}`, ada, 10)).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import type { SqlClient } from './sql-client.interface';
+import { joinJsonValues, splitJsonValues } from './json-batch.util';
 import { toIsoTime, toSafeNumber } from './sql-value.util';
 
 /** One sync action, e.g. `change.received`, `apply.sent`, `conflict.resolved`, with its details. */
@@ -22,24 +23,19 @@ export class SyncLogRepository {
   /** One statement for the batch, stored in the given order. */
   async append(entries: SyncLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const payload = JSON.stringify(
-      entries.map((e, ordinal) => ({
-        ordinal,
-        tenant_id: e.tenantId,
-        entity_id: e.entityId,
-        system_id: e.systemId,
-        action: e.action,
-        detail: e.detail,
-      })),
-    );
     await this.client.query(
       `INSERT INTO tandem_sync_log (tenant_id, entity_id, system_id, action, detail)
-       SELECT r.tenant_id, r.entity_id, r.system_id, r.action, r.detail
-       FROM jsonb_to_recordset($1::jsonb) AS r(
-         ordinal int, tenant_id text, entity_id uuid, system_id text, action text, detail jsonb
-       )
+       SELECT r.tenant_id, r.entity_id, r.system_id, r.action, r.detail::jsonb
+       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], ${splitJsonValues(5)}) WITH ORDINALITY
+         AS r(tenant_id, entity_id, system_id, action, detail, ordinal)
        ORDER BY r.ordinal`,
-      [payload],
+      [
+        entries.map((e) => e.tenantId),
+        entries.map((e) => e.entityId),
+        entries.map((e) => e.systemId),
+        entries.map((e) => e.action),
+        joinJsonValues(entries.map((e) => e.detail)),
+      ],
     );
   }
 
