@@ -1,4 +1,5 @@
 import type { SqlClient } from './sql-client.interface';
+import { joinJsonValues, splitJsonValues } from './json-batch.util';
 import { toSafeNumber } from './sql-value.util';
 
 /**
@@ -29,19 +30,16 @@ export class SourceInboxRepository {
     if (notices.length === 0) return;
     await this.client.query(
       `INSERT INTO tandem_source_inbox (tenant_id, system_id, record_id, kind, modified_at_ms, record_values)
-       SELECT $1, $2, n.record_id, n.kind, n.modified_at_ms, n.record_values
-       FROM json_to_recordset($3::json) AS n(record_id text, kind text, modified_at_ms bigint, record_values json)`,
+       SELECT $1, $2, n.record_id, n.kind, n.modified_at_ms, NULLIF(n.record_values, 'null')::json
+       FROM unnest($3::text[], $4::text[], $5::bigint[], ${splitJsonValues(6)}) WITH ORDINALITY AS n(record_id, kind, modified_at_ms, record_values, ordinal)
+       ORDER BY n.ordinal`,
       [
         tenantId,
         systemId,
-        JSON.stringify(
-          notices.map((notice) => ({
-            record_id: notice.recordId,
-            kind: notice.kind,
-            modified_at_ms: notice.modifiedAtMs,
-            record_values: notice.values,
-          })),
-        ),
+        notices.map((notice) => notice.recordId),
+        notices.map((notice) => notice.kind),
+        notices.map((notice) => notice.modifiedAtMs),
+        joinJsonValues(notices.map((notice) => notice.values)),
       ],
     );
   }
