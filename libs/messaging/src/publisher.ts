@@ -37,7 +37,18 @@ export class Publisher {
       .map(({ topic, entries }) => ({
         topic,
         records: entries.map(({ draft, parentTrace }): OutgoingRecord => {
-          const message = { ...draft, schemaVersion: SCHEMA_VERSION, observedAt } as Message;
+          // Built property by property (the check fails to compile when the envelope gains one): a
+          // spread that adds properties takes V8's slow path, and cost three times the JSON encoding.
+          const message = {
+            type: draft.type,
+            eventId: draft.eventId,
+            tenantId: draft.tenantId,
+            occurredAt: draft.occurredAt,
+            origin: draft.origin,
+            data: draft.data,
+            schemaVersion: SCHEMA_VERSION,
+            observedAt,
+          } satisfies { [K in keyof Message]: unknown } as Message;
           return {
             key: entityKey(message.tenantId, message.data.entityId),
             value: JSON.stringify(message),
