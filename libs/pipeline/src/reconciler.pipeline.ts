@@ -87,7 +87,9 @@ export class ReconcilerPipeline {
         this.stats.redelivered += 1;
         continue;
       }
-      const outcome = reconcile(current.stored.entity, message, sync);
+      // The batch's working states are its own (decoded for it, or left by its previous message), and
+      // a batch that fails is dropped whole and loaded afresh: each state may change in place.
+      const outcome = reconcile(current.stored.entity, message, sync, { owned: true });
       current.stored = { entity: outcome.state, inboxOffset: record.offset };
       current.dirty = true;
       const parentTrace = record.headers[TRACEPARENT];

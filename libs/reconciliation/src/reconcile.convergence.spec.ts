@@ -31,6 +31,8 @@ const oneColumn: SystemMapper = {
 };
 const separate = new CompiledSync(config, () => sameColumns);
 const combined = new CompiledSync(config, (system) => (system.id === 'b' ? oneColumn : sameColumns));
+/** Concurrent edits of the phone wait for a person, and go on changing the pending conflict's sides. */
+const manualPhone = new CompiledSync(SyncConfigSchema.parse({ ...config, conflicts: { fields: { phone: { strategy: 'manual' } } } }), () => sameColumns);
 
 /**
  * A small model of two databases synced through the reconciler: each has a record, a change counter
@@ -47,11 +49,16 @@ class Model {
   /** Changes captured in a system and not yet published by its connector, which may lag. */
   private readonly captured: Record<SystemName, ReconcilerInput[]> = { a: [], b: [] };
   private readonly commands: Record<SystemName, MessageOf<'apply.command'>[]> = { a: [], b: [] };
-  private state = emptyEntityState('t', 'contact', ENTITY);
+  state = emptyEntityState('t', 'contact', ENTITY);
+  /** Every message the reconciler gave, with its JSON when it was given. */
+  readonly emitted: Array<{ draft: MessageDraft; json: string }> = [];
   private clock = Date.parse('2026-01-01T00:00:00Z');
   private ids = 0;
 
-  constructor(private readonly sync: CompiledSync) {
+  constructor(
+    private readonly sync: CompiledSync,
+    private readonly owned = false,
+  ) {
     // The record exists in `a` first and is synced before the random part starts.
     this.edit('a', 'phone', 'p0');
     this.edit('a', 'city', 'c0');
@@ -84,8 +91,9 @@ class Model {
   reconcileNext(): boolean {
     const message = this.inbox.shift();
     if (!message) return false;
-    const outcome = reconcile(this.state, message, this.sync);
+    const outcome = reconcile(this.state, message, this.sync, { owned: this.owned });
     this.state = outcome.state;
+    for (const draft of [...outcome.commands, ...(outcome.resolved ? [outcome.resolved] : []), ...outcome.conflicts]) this.emitted.push({ draft, json: JSON.stringify(draft) });
     for (const command of outcome.commands) this.commands[command.data.target as SystemName].push(stamp(command));
     return true;
   }
@@ -149,6 +157,20 @@ const step = fc.oneof(
   fc.record({ kind: fc.constant('apply' as const), system: fc.constantFrom(...SYSTEMS) }),
 );
 
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
+/** Plays the steps, then delivers everything still in flight. */
+function play(model: Model, steps: Step[]): Model {
+  for (const s of steps) {
+    if (s.kind === 'edit') model.edit(s.system, s.field, s.value);
+    else if (s.kind === 'reconcile') model.reconcileNext();
+    else if (s.kind === 'publish') model.publishNext(s.system);
+    else model.applyNext(s.system);
+  }
+  model.drain();
+  return model;
+}
+
 describe('reconcile under random interleavings', () => {
   it.each([
     ['one column per field', separate],
@@ -156,18 +178,29 @@ describe('reconcile under random interleavings', () => {
   ])('leaves both systems equal to the canonical record once everything is delivered (%s)', (_, sync) => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        const model = new Model(sync);
-        for (const s of steps) {
-          if (s.kind === 'edit') model.edit(s.system, s.field, s.value);
-          else if (s.kind === 'reconcile') model.reconcileNext();
-          else if (s.kind === 'publish') model.publishNext(s.system);
-          else model.applyNext(s.system);
-        }
-        model.drain();
+        const model = play(new Model(sync), steps);
         expect(model.view('a')).toEqual(model.canonical());
         expect(model.view('b')).toEqual(model.canonical());
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it.each([
+    ['one column per field', separate],
+    ['both fields in one column of the second system', combined],
+    ['manual conflicts on the phone', manualPhone],
+  ])('gives the same messages and state when it may change the state in place, and its messages keep what they said (%s)', (_, sync) => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const copied = play(new Model(sync), steps);
+        const inPlace = play(new Model(sync, true), steps);
+        expect(inPlace.emitted.map(({ json }) => json)).toEqual(copied.emitted.map(({ json }) => json));
+        expect(inPlace.state).toEqual(copied.state);
+        // Published only at a batch's end: a message must not change with the messages after it.
+        for (const { draft, json } of inPlace.emitted) expect(JSON.stringify(draft)).toBe(json);
+      }),
+      { numRuns: 1_000 },
     );
   });
 });

@@ -273,6 +273,30 @@ describe('reconcile', () => {
     expect(decided!.state.pendingConflicts).toEqual({});
   });
 
+  it('gives the same messages when it may change the state in place, and they keep what they said', () => {
+    const sync = compile({ fields: { phone: { strategy: 'manual' } } });
+    // A manual conflict, then each side edits the field again while it waits for a person.
+    const messages = [change('crm', 2, { phone: { after: 'A' } }), change('customer', 2, { phone: { after: 'B' } }), change('customer', 3, { phone: { after: 'C' } }), change('crm', 3, { phone: { after: 'D' } })];
+    const start = synced(sync);
+    const outputs = (owned: boolean) => {
+      let state = structuredClone(start);
+      const outcomes = messages.map((message) => {
+        const outcome = reconcile(state, message, sync, { owned });
+        state = outcome.state;
+        return outcome;
+      });
+      // Read only after the last message, as the reconciler publishes a batch's messages at its end.
+      return { drafts: JSON.parse(JSON.stringify(outcomes.map(({ commands, resolved, conflicts, skipped }) => ({ commands, resolved, conflicts, skipped })))), state };
+    };
+    const copied = outputs(false);
+    const inPlace = outputs(true);
+
+    expect(inPlace.drafts).toEqual(copied.drafts);
+    expect(inPlace.state).toEqual(copied.state);
+    expect(copied.drafts[1].conflicts[0].data.sides.map((side: { value: string }) => side.value)).toEqual(['A', 'B']);
+    expect(Object.values(inPlace.state.pendingConflicts).flatMap((pending) => pending.sides.map((side) => side.value))).toEqual(['D', 'C']);
+  });
+
   it('drops a redelivered or older change from the same system', () => {
     const sync = compile();
     const state = synced(sync);

@@ -41,13 +41,23 @@ const GONE_RECORDS_KEPT = 8;
 /** Confirmed writes whose landing positions a system's state keeps. */
 const LANDINGS_KEPT = 4;
 
+export interface ReconcileOptions {
+  /**
+   * The caller gives `input` up: it keeps only the returned state, so the state is changed in place
+   * instead of copied first. The messages a call returns share nothing with the state that a later
+   * call could change.
+   */
+  owned?: boolean;
+}
+
 /**
- * Applies one message to one entity's state and says what must happen next. Pure and deterministic:
- * the same state and message give the same result on every replica, with ids derived from the
- * message, so a redelivered batch produces identical commands that appliers recognise.
+ * Applies one message to one entity's state and says what must happen next. Deterministic: the same
+ * state and message give the same result on every replica, with ids derived from the message, so a
+ * redelivered batch produces identical commands that appliers recognise. `input` is left as it was
+ * unless the caller gives it up (`owned`).
  */
-export function reconcile(input: EntityState, message: ReconcilerInput, sync: CompiledSync): Reconciliation {
-  const run = new Run(cloneState(input), message, sync);
+export function reconcile(input: EntityState, message: ReconcilerInput, sync: CompiledSync, { owned = false }: ReconcileOptions = {}): Reconciliation {
+  const run = new Run(owned ? input : cloneState(input), message, sync);
   switch (message.type) {
     case 'change':
       run.change(message);
@@ -831,6 +841,8 @@ class Run {
       origin: RECONCILER,
       data: {
         ...rest,
+        // A pending conflict's sides are replaced in place as its systems edit on (see fieldChange).
+        sides: [rest.sides[0], rest.sides[1]],
         entityType: this.state.entityType,
         entityId: this.state.entityId,
         status: outcome === null ? 'pending' : 'resolved',
