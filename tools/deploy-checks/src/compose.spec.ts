@@ -90,8 +90,9 @@ describe('docker-compose.yml', () => {
 
   it("runs each Dockerfile target's own app, non-root, from sources the build context holds", () => {
     const dockerfile = readRepoFile('Dockerfile');
+    const stages = dockerfileStages();
     for (const target of ['reconciler', 'connector', 'applier', 'cli', 'hubspot-simulator']) {
-      const stage = dockerfileStages().get(target) ?? '';
+      const stage = stages.get(target) ?? '';
       const main = /"dist\/(apps\/[a-z-]+\/src\/main)\.js"/.exec(stage)?.[1];
       expect({ target, main }).toEqual({ target, main: `apps/${target}/src/main` });
       expect(existsSync(join(ROOT, `${main}.ts`))).toBe(true);
@@ -106,8 +107,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts every service image with the Node.js flags the services are measured and sized with', () => {
+    const stages = dockerfileStages();
     for (const target of ['reconciler', 'connector', 'applier']) {
-      const command = /^CMD (\[.*\])$/m.exec(dockerfileStages().get(target) ?? '')?.[1];
+      const command = /^CMD (\[.*\])$/m.exec(stages.get(target) ?? '')?.[1];
       expect({ target, command: command && (JSON.parse(command) as string[]) }).toEqual({
         target,
         command: ['node', ...SERVICE_NODE_FLAGS, `dist/apps/${target}/src/main.js`],
