@@ -35,3 +35,22 @@ describe('parseEnv', () => {
     expect((caught as ConfigError).problems).toHaveLength(4);
   });
 });
+
+describe('env.days', () => {
+  const Retention = z.object({ KEEP_DAYS: env.days(36_500).default(30) });
+  const keep = (value?: string) => parseEnv('svc', Retention, { KEEP_DAYS: value }).KEEP_DAYS;
+
+  it('takes a number of days, or forever as null', () => {
+    expect(keep()).toBe(30);
+    expect(keep('7')).toBe(7);
+    expect(keep('forever')).toBeNull();
+  });
+
+  it.each([
+    ['0', 'must be at least 1'],
+    ['36501', 'must be at most 36500'],
+    ['a month', 'must be a number of days from 1 to 36500, or "forever"'],
+  ])('refuses %j, saying what it takes', (value, problem) => {
+    expect(() => keep(value)).toThrow(`KEEP_DAYS: ${problem} (got ${JSON.stringify(value)})`);
+  });
+});

@@ -55,6 +55,9 @@ export const env = {
       .transform(Number)
       .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`)),
   port: () => env.int(1, 65535),
+  /** A number of days from 1 to `max`, or `forever` (null): how long something is kept. */
+  days: (max: number) =>
+    z.union([z.literal('forever').transform(() => null), env.int(1, max)], { error: `must be a number of days from 1 to ${max}, or "forever"` }),
   flag: () =>
     z
       .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })

@@ -32,7 +32,7 @@ export {
   type StoredRecordError,
 } from './record-error.repository';
 export { CheckpointRepository, type Checkpoint } from './checkpoint.repository';
-export { SyncLogRepository, type StoredSyncLogEntry, type SyncLogEntry } from './sync-log.repository';
+export { SYNC_LOG_PRUNE_LOCK_KEY, SyncLogRepository, type PruneBounds, type StoredSyncLogEntry, type SyncLogEntry } from './sync-log.repository';
 export { SourceInboxRepository, type SourceNotice, type SourceNoticeKind, type StoredSourceNotice } from './source-inbox.repository';
 export { SourceRecordRepository, type SourceRecord } from './source-record.repository';
 export { AppliedVersionRepository, type AppliedVersion, type NewestWrites } from './applied-version.repository';

@@ -263,6 +263,11 @@ describe('createPgliteSqlClient', () => {
         { tenantId, entityId, systemId: 'hubspot', action: 'apply.applied', detail: {} },
       ]);
       expect((await log.forEntity(tenantId, entityId, 10)).map((entry) => entry.action)).toEqual(['apply.applied', 'change.applied']);
+      // Pruned like on the server: the entries are a day old, so a retention of one day takes them, under the lock.
+      await client.query(`UPDATE tandem_sync_log SET at = at - interval '25 hours' WHERE tenant_id = $1`, [tenantId]);
+      const bounds = await log.pruneBounds(1);
+      expect(await log.pruneChunk(bounds, 100)).toBe(2);
+      expect(await log.forEntity(tenantId, entityId, 10)).toEqual([]);
 
       const errors = new RecordErrorRepository(client);
       const ids = await errors.record([

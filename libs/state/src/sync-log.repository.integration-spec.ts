@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { createTempDatabase, planOf, recordingStatements, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { migrate } from './migrate.util';
 import { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
-import { SyncLogRepository } from './sync-log.repository';
+import { SYNC_LOG_PRUNE_LOCK_KEY, SyncLogRepository } from './sync-log.repository';
 
 describe('SyncLogRepository', () => {
   let db: TempDatabase;
@@ -44,5 +44,103 @@ describe('SyncLogRepository', () => {
 
   it('accepts an empty batch', async () => {
     await expect(log.append([])).resolves.toBeUndefined();
+  });
+
+  describe('pruning', () => {
+    /** Entries of a fresh tenant logged the given number of days ago, in this order; returns their ids. */
+    async function logged(tenantId: string, daysAgo: number[]): Promise<number[]> {
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO tandem_sync_log (tenant_id, entity_id, system_id, action, detail, at)
+         SELECT $1, NULL, 'crm', 'change.applied', '{}'::jsonb, now() - make_interval(days => d)
+         FROM unnest($2::int[]) WITH ORDINALITY AS e(d, n) ORDER BY n
+         RETURNING id`,
+        [tenantId, daysAgo],
+      );
+      return rows.map((row) => Number(row.id));
+    }
+
+    async function remaining(tenantId: string): Promise<number[]> {
+      const { rows } = await client.query<{ id: string }>('SELECT id FROM tandem_sync_log WHERE tenant_id = $1 ORDER BY id', [tenantId]);
+      return rows.map((row) => Number(row.id));
+    }
+
+    beforeEach(() => client.query('DELETE FROM tandem_sync_log'));
+
+    it('deletes the entries older than the retention, oldest first and a chunk at a time, and keeps the rest', async () => {
+      const tenantId = `t_${uniqueSuffix()}`;
+      const ids = await logged(tenantId, [40, 39, 38, 31, 31, 29, 1, 0]);
+      const bounds = await log.pruneBounds(30);
+      expect(bounds.beforeId).toBe(ids[5]);
+      expect(Date.now() - Date.parse(bounds.cutoff)).toBeGreaterThanOrEqual(30 * 86_400_000);
+
+      expect(await log.pruneChunk(bounds, 2)).toBe(2);
+      expect(await remaining(tenantId)).toEqual(ids.slice(2));
+      expect(await log.pruneChunk(bounds, 2)).toBe(2);
+      expect(await log.pruneChunk(bounds, 2)).toBe(1);
+      expect(await log.pruneChunk(bounds, 2)).toBe(0);
+      expect(await remaining(tenantId)).toEqual(ids.slice(5));
+    });
+
+    it('leaves an old entry logged after a newer one to a later run, rather than search the whole log for it', async () => {
+      const tenantId = `t_${uniqueSuffix()}`;
+      const ids = await logged(tenantId, [45, 2, 45]);
+      const bounds = await log.pruneBounds(30);
+      expect(await log.pruneChunk(bounds, 100)).toBe(1);
+      expect(await remaining(tenantId)).toEqual(ids.slice(1));
+      await client.query('DELETE FROM tandem_sync_log WHERE id = $1', [ids[1]]);
+      expect(await log.pruneChunk(await log.pruneBounds(30), 100)).toBe(1);
+      expect(await remaining(tenantId)).toEqual([]);
+    });
+
+    it('has no bound when every entry is older than the retention', async () => {
+      const tenantId = `t_${uniqueSuffix()}`;
+      await logged(tenantId, [10, 9]);
+      const bounds = await log.pruneBounds(7);
+      expect(bounds.beforeId).toBeNull();
+      expect(await log.pruneChunk(bounds, 100)).toBe(2);
+      expect(await remaining(tenantId)).toEqual([]);
+    });
+
+    it('deletes nothing while another replica holds the prune lock, and goes on once it is released', async () => {
+      const tenantId = `t_${uniqueSuffix()}`;
+      await logged(tenantId, [40, 40]);
+      const bounds = await log.pruneBounds(30);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+      const holder = client.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [SYNC_LOG_PRUNE_LOCK_KEY]);
+        locked();
+        await released;
+      });
+      await lockTaken;
+      try {
+        expect(await log.pruneChunk(bounds, 100)).toBeNull();
+        expect(await remaining(tenantId)).toHaveLength(2);
+      } finally {
+        release();
+        await holder;
+      }
+      expect(await log.pruneChunk(bounds, 100)).toBe(2);
+    });
+
+    it('finds the oldest entries through the primary key, not by reading the whole log', async () => {
+      // A month and a day of entries, the day's beyond a 30-day retention, as a deployment's log holds between runs.
+      await client.query(
+        `INSERT INTO tandem_sync_log (tenant_id, entity_id, system_id, action, detail, at)
+         SELECT 't', gen_random_uuid(), 'crm', 'change.applied', '{}'::jsonb, now() - make_interval(secs => (60000 - n) * 45)
+         FROM generate_series(1, 60000) AS n`,
+      );
+      await client.query('ANALYZE tandem_sync_log');
+      const { statements } = await recordingStatements(async () => log.pruneChunk(await log.pruneBounds(30), 1_000));
+      const pruning = statements.filter(({ text }) => text.includes('tandem_sync_log'));
+      expect(pruning).toHaveLength(2);
+      for (const statement of pruning) {
+        const plan = await planOf(client, statement);
+        expect(plan.nodeTypes).not.toContain('Seq Scan');
+        expect(plan.indexNames).toContain('tandem_sync_log_pkey');
+      }
+    });
   });
 });

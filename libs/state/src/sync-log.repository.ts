@@ -2,6 +2,9 @@ import type { SqlClient } from './sql-client.interface';
 import { joinJsonValues, splitJsonValues } from './json-batch.util';
 import { toIsoTime, toSafeNumber } from './sql-value.util';
 
+/** Arbitrary but fixed: replicas pruning the sync log take turns under it. */
+export const SYNC_LOG_PRUNE_LOCK_KEY = 7_406_120_032;
+
 /** One sync action, e.g. `change.received`, `apply.sent`, `conflict.resolved`, with its details. */
 export interface SyncLogEntry {
   tenantId: string;
@@ -14,6 +17,17 @@ export interface SyncLogEntry {
 export interface StoredSyncLogEntry extends SyncLogEntry {
   id: number;
   at: string;
+}
+
+/** What one pruning run removes: entries logged before `cutoff`, and only those before entry `beforeId`. */
+export interface PruneBounds {
+  cutoff: string;
+  /**
+   * The first entry logged at or after the cutoff (null: none is). Ids follow time closely, so the
+   * oldest entries are found by walking the primary key up to it, where a search on time alone
+   * would read the whole table once the old ones are gone.
+   */
+  beforeId: number | null;
 }
 
 /** The structured log of every sync action, read per entity to explain what happened to a record. */
@@ -37,6 +51,36 @@ export class SyncLogRepository {
         joinJsonValues(entries.map((e) => e.detail)),
       ],
     );
+  }
+
+  /** The bounds of a run removing the entries older than `retentionDays` days, taken at the server's time. */
+  async pruneBounds(retentionDays: number): Promise<PruneBounds> {
+    const { rows } = await this.client.query<{ cutoff: Date | string; before_id: string | null }>(
+      `SELECT c.cutoff, (SELECT id FROM tandem_sync_log WHERE at >= c.cutoff ORDER BY id LIMIT 1) AS before_id
+       FROM (SELECT now() - make_interval(days => $1::int) AS cutoff) AS c`,
+      [retentionDays],
+    );
+    const row = rows[0]!;
+    return { cutoff: toIsoTime(row.cutoff), beforeId: row.before_id === null ? null : toSafeNumber(row.before_id) };
+  }
+
+  /**
+   * Deletes up to `limit` of the oldest entries within `bounds`, in a transaction of its own that
+   * holds the prune lock. Returns how many went, or null when another replica holds the lock.
+   */
+  async pruneChunk(bounds: PruneBounds, limit: number): Promise<number | null> {
+    return this.client.transaction(async (tx) => {
+      const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [SYNC_LOG_PRUNE_LOCK_KEY]);
+      if (!rows[0]?.locked) return null;
+      const { rowCount } = await tx.query(
+        `DELETE FROM tandem_sync_log WHERE id IN (
+           SELECT id FROM tandem_sync_log
+           WHERE id < COALESCE($2::bigint, 9223372036854775807) AND at < $1::timestamptz
+           ORDER BY id LIMIT $3::int)`,
+        [bounds.cutoff, bounds.beforeId, limit],
+      );
+      return rowCount;
+    });
   }
 
   /** Newest first. */

@@ -7,5 +7,7 @@ export const ReconcilerEnvSchema = PlatformEnvSchema.extend({
   RECONCILER_CONCURRENCY: env.int(1, 64).default(4),
   /** How often configuration changes are picked up. */
   SYNC_CONFIG_REFRESH_MS: env.int(1_000, 3_600_000).default(30_000),
+  /** Days the sync log keeps its entries; `forever` keeps them all (null). */
+  SYNC_LOG_RETENTION_DAYS: env.days(36_500).default(30),
 });
 export type ReconcilerEnv = z.infer<typeof ReconcilerEnvSchema>;

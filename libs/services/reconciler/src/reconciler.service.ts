@@ -3,6 +3,7 @@ import { consumerGroups, MessageConsumer, topicSpecs } from '@tandem/messaging';
 import { ReconcilerPipeline, SyncCatalog } from '@tandem/pipeline';
 import { ServicePlatform, topicsConfig } from '@tandem/service-kit';
 import type { ReconcilerEnv } from './reconciler.env';
+import { SyncLogRetention } from './sync-log-retention';
 
 const GATHER_MS = 50;
 /**
@@ -16,6 +17,7 @@ const MAX_BATCH_RECORDS = 250;
 export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer: MessageConsumer<'change' | 'apply.result' | 'conflict.decision'> | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private retention: SyncLogRetention | null = null;
 
   constructor(private readonly platform: ServicePlatform<ReconcilerEnv>) {}
 
@@ -47,13 +49,23 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       accepted: ['change', 'apply.result', 'conflict.decision'],
       service: 'reconciler',
     });
-    this.platform.health.detail('reconciler', () => ({ stats: pipeline.stats, timings: pipeline.timings.stages, assignments: consumer.assignments(), syncs: catalog.all().map((s) => s.config.id) }));
+    const retentionDays = this.platform.config.SYNC_LOG_RETENTION_DAYS;
+    this.retention = retentionDays === null ? null : new SyncLogRetention(this.platform.db, retentionDays, this.platform.logger);
+    this.platform.health.detail('reconciler', () => ({
+      stats: pipeline.stats,
+      timings: pipeline.timings.stages,
+      assignments: consumer.assignments(),
+      syncs: catalog.all().map((s) => s.config.id),
+      syncLogRetention: this.retention?.status() ?? { retentionDays: 'forever' },
+    }));
     await this.consumer.start((batch) => pipeline.handle(batch));
+    this.retention?.start();
     this.platform.logger.info({ syncs: catalog.all().length, topic: this.platform.topics.changes }, 'reconciling');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await this.retention?.stop();
     // Finishes the batch in flight and commits it; the rest is handed back to the group.
     await this.consumer?.stop();
   }
