@@ -128,6 +128,28 @@ describe('IdentityRepository', () => {
     });
   });
 
+  it('reads no key back for a batch of linked records, and still decides an unlinked record by the key it shares with one', async () => {
+    const ada = await resolveOne('crm', 'c-1', 'ada@example.com');
+    await resolveOne('crm', 'c-2', 'grace@example.com');
+    const { statements } = await recordingStatements(() =>
+      identity.resolve(tenantId, 'contact', 'crm', [
+        { recordId: 'c-1', matchKey: 'ada@example.com' },
+        { recordId: 'c-2', matchKey: 'grace@example.com' },
+      ]),
+    );
+    expect(statements.filter(({ text }) => /SELECT[\s\S]*FROM tandem_match_keys/.test(text))).toEqual([]);
+
+    // Grace's key belongs to her HubSpot entity; a linked CRM record now carrying it sits in the same
+    // batch as a new CRM record with it: the new one is still matched to the key's owner.
+    const grace = await resolveOne('hubspot', 'h-2', 'grace.h@example.com');
+    const batch = await identity.resolve(tenantId, 'contact', 'crm', [
+      { recordId: 'c-1', matchKey: 'grace.h@example.com' },
+      { recordId: 'c-3', matchKey: 'grace.h@example.com' },
+    ]);
+    expect(batch.get('c-1')).toEqual({ entityId: ada.entityId, created: false, matched: false });
+    expect(batch.get('c-3')).toEqual({ entityId: grace.entityId, created: false, matched: true });
+  });
+
   it('keeps tenants and entity types apart', async () => {
     const contact = await resolveOne('crm', 'x-1', 'same@example.com');
     const company = await identity.resolve(tenantId, 'company', 'hubspot', [{ recordId: 'x-1', matchKey: 'same@example.com' }]);

@@ -330,7 +330,7 @@ async function readLinks(tx: SqlClient, scope: Scope, recordIds: string[]): Prom
 
 /**
  * Registers every match key of the batch, proposing the record's linked entity or a fresh one, and
- * reads back who owns each key. Insert-then-select (not a single statement) because a concurrent
+ * reads back who owns each key an unlinked record carries. Insert-then-select (not a single statement) because a concurrent
  * winner's row only becomes visible to the next statement.
  */
 async function registerMatchKeys(
@@ -366,7 +366,9 @@ async function registerMatchKeys(
     const { entityId, fresh } = proposals.get(key)!;
     keyed.set(key, { entityId, createdHere: fresh });
   }
-  const registered = keys.filter((key) => !insertedKeys.has(key));
+  // A key only linked records carry (every update of a known record) is registered, not read back.
+  const wanted = new Set([...records].flatMap(([recordId, key]) => (key === null || linked.has(recordId) ? [] : [key])));
+  const registered = keys.filter((key) => !insertedKeys.has(key) && wanted.has(key));
   if (registered.length === 0) return keyed;
   const { rows } = await tx.query<{ match_key: string; entity_id: string }>(
     `SELECT match_key, entity_id FROM tandem_match_keys
