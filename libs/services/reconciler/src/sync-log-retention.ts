@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 /** Small enough that a chunk's transaction holds its locks and WAL briefly, large enough to keep up. */
 const CHUNK_ROWS = 5_000;
-/** A run deletes at most a day's worth behind, so once an hour keeps the table near its retention. */
+/** Between hourly runs the log holds at most an hour's entries beyond its retention. */
 const RUN_EVERY_MS = 3_600_000;
 /** The first run waits until the service has started, and its consumer has settled. */
 const FIRST_RUN_AFTER_MS = 60_000;
