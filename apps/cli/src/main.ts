@@ -35,7 +35,8 @@ async function main(argv: string[], out: Output): Promise<void> {
   if (!known.includes(command)) throw new CliError(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
 
   const { DATABASE_URL } = parseEnv('tandem', DatabaseEnv);
-  const db = createPgSqlClient(DATABASE_URL);
+  // A command runs each statement once: preparing them would gain nothing, and a pooler may not keep them.
+  const db = createPgSqlClient(DATABASE_URL, { preparedStatements: false });
   try {
     // The same migrations the services run at start, so the commands work on a fresh database too.
     await migrate(db);

@@ -25,7 +25,7 @@ export async function openInfrastructure(env: TandemEnv, logger: Logger, shutdow
   if (env.DATABASE_URL) {
     const pool = new Pool({ connectionString: env.DATABASE_URL, max: 8 });
     pool.on('error', (error) => logger.warn({ error: error.message }, 'database connection dropped'));
-    db = createPgSqlClient(pool);
+    db = createPgSqlClient(pool, { preparedStatements: env.DATABASE_PREPARED_STATEMENTS });
     shutdown.push('database', () => pool.end());
     database = redactedUrl(env.DATABASE_URL);
   } else {

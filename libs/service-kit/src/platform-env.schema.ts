@@ -5,6 +5,8 @@ import { z } from 'zod';
 export const PlatformEnvSchema = z.object({
   KAFKA_BROKERS: env.brokers().describe('Kafka bootstrap servers, host:port[,host:port]'),
   DATABASE_URL: env.url(['postgres', 'postgresql']).describe("Tandem's own PostgreSQL database"),
+  /** Off behind a pooler that shares sessions' prepared statements between clients (see `PgSqlClientOptions`). */
+  DATABASE_PREPARED_STATEMENTS: env.flag().default(true),
   /** Shared leases, rate limits and dedupe windows; services that need them require it. */
   REDIS_URL: env.url(['redis', 'rediss']).optional(),
   TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'must be letters, digits, ".", "_" or "-"').default('tandem'),

@@ -67,7 +67,7 @@ async function connectInfrastructure(service: string, config: PlatformEnv, logge
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 8 });
   // An idle connection dropped by a database restart must not crash the service.
   pool.on('error', (error) => logger.warn({ error: error.message }, 'database connection dropped'));
-  const db = createPgSqlClient(pool);
+  const db = createPgSqlClient(pool, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
   const applied = await migrate(db);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
   const broker = new KafkaBroker({ clientId: service, brokers: config.KAFKA_BROKERS, logger: contextLogger(logger) });

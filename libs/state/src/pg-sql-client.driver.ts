@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
-import { transactionClient } from './savepoint.util';
+import { transactionClient, type RunQuery } from './savepoint.util';
 import type { SqlClient, SqlResult } from './sql-client.interface';
 import { StateError, StateErrorCode } from './state.error';
 
@@ -8,12 +9,32 @@ export interface PgSqlClient extends SqlClient {
   close(): Promise<void>;
 }
 
-export function createPgSqlClient(source: string | Pool): PgSqlClient {
+export interface PgSqlClientOptions {
+  /**
+   * Parameterized statements are prepared once per connection and then only bound and executed
+   * (default). The server stops planning the same batch statements again for every batch, and after
+   * a few runs plans them for any batch: a keyed lookup of a batch's ids then reads its index
+   * whatever the table's size, where a plan made for each batch read small tables whole. Off for a
+   * pooler that hands a session's statements to other clients (PgBouncer in transaction mode before
+   * 1.21, or with `max_prepared_statements` at 0).
+   */
+  preparedStatements?: boolean;
+}
+
+/** Distinct statements one client prepares at most; Tandem's own are a few dozen, any beyond run unprepared. */
+const MAX_PREPARED_STATEMENTS = 500;
+
+export function createPgSqlClient(source: string | Pool, { preparedStatements = true }: PgSqlClientOptions = {}): PgSqlClient {
   const ownsPool = typeof source === 'string';
   const pool = typeof source === 'string' ? ownPool(source) : source;
+  const statementName = preparedStatements ? statementNamer() : () => undefined;
+  const run =
+    (target: Queryable): RunQuery =>
+    (text, params) =>
+      runQuery(target, text, params, statementName);
   return {
-    query: (text, params) => runQuery(pool, text, params),
-    transaction: (work) => runTransaction(pool, work),
+    query: run(pool),
+    transaction: (work) => runTransaction(pool, work, run),
     close: async () => {
       if (ownsPool) await pool.end();
     },
@@ -30,14 +51,33 @@ function ownPool(connectionString: string): Pool {
 
 type Queryable = Pick<Pool | PoolClient, 'query'>;
 
-async function runQuery<R>(target: Queryable, text: string, params?: unknown[]): Promise<SqlResult<R>> {
-  const result = params === undefined ? await target.query(text) : await target.query(text, [...params]);
+type StatementNamer = (text: string) => string | undefined;
+
+/** A name per statement text, the same for the client's whole life, so each connection prepares it once. */
+function statementNamer(): StatementNamer {
+  const names = new Map<string, string>();
+  return (text) => {
+    const known = names.get(text);
+    if (known !== undefined || names.size >= MAX_PREPARED_STATEMENTS) return known;
+    const name = `tandem_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+    return name;
+  };
+}
+
+async function runQuery<R>(target: Queryable, text: string, params: unknown[] | undefined, statementName: StatementNamer): Promise<SqlResult<R>> {
+  // Statements without parameters may hold several commands, which the extended protocol refuses.
+  const result = params === undefined ? await target.query(text) : await target.query({ name: statementName(text), text, values: [...params] });
   // Several statements in one call yield one result per statement; the last one is the answer.
   const last = Array.isArray(result) ? result[result.length - 1] : result;
   return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
 }
 
-async function runTransaction<T>(pool: Pool, work: (tx: SqlClient) => Promise<T>): Promise<T> {
+async function runTransaction<T>(
+  pool: Pool,
+  work: (tx: SqlClient) => Promise<T>,
+  run: (target: Queryable) => RunQuery,
+): Promise<T> {
   const connection = await pool.connect();
   await connection.query('BEGIN').catch((error: unknown) => {
     connection.release(error instanceof Error ? error : true);
@@ -45,7 +85,7 @@ async function runTransaction<T>(pool: Pool, work: (tx: SqlClient) => Promise<T>
   });
   let result: T;
   try {
-    result = await work(transactionClient((text, params) => runQuery(connection, text, params)));
+    result = await work(transactionClient(run(connection)));
     await connection.query('COMMIT');
   } catch (error) {
     try {

@@ -11,9 +11,12 @@ export async function recordingStatements<T>(work: () => Promise<T>): Promise<{ 
   const query = jest.spyOn(Client.prototype, 'query');
   try {
     const result = await work();
-    const statements = query.mock.calls.flatMap(([text, values]): SentStatement[] =>
-      typeof text === 'string' ? [{ text, values: Array.isArray(values) ? values : [] }] : [],
-    );
+    // A statement comes as its text and values, or as one object (a prepared statement's name with them).
+    const statements = query.mock.calls.flatMap(([sent, values]): SentStatement[] => {
+      if (typeof sent === 'string') return [{ text: sent, values: Array.isArray(values) ? values : [] }];
+      const config = sent as { text?: unknown; values?: unknown };
+      return typeof config.text === 'string' ? [{ text: config.text, values: Array.isArray(config.values) ? config.values : [] }] : [];
+    });
     return { result, statements };
   } finally {
     query.mockRestore();
