@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createTempDatabase, eventually, planOf, recordingStatements, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { IdentityRepository } from './identity.repository';
 import { migrate } from './migrate.util';
@@ -298,6 +299,26 @@ describe('IdentityRepository.relink', () => {
     const unlinks = statements.filter(({ text }) => text.includes('DELETE FROM tandem_record_links'));
     expect(unlinks.length).toBeGreaterThan(0);
     for (const unlink of unlinks) expect((await planOf(client, unlink)).nodeTypes).not.toContain('Seq Scan');
+
+    // An entity's links, in every system or in one, are read through the one index keyed by entity.
+    const entityIds = moved.map(({ entity_id }) => entity_id);
+    const { result: links, statements: reads } = await recordingStatements(async () => {
+      const all = await identities.linksOf('t4', entityIds);
+      await identities.recordIdsFor('t4', 'contact', 'customer', entityIds);
+      return all;
+    });
+    expect(links.get(moved[0]!.entity_id)).toEqual([{ entityType: 'contact', systemId: 'customer', recordId: 'new0' }]);
+    expect(reads).toHaveLength(2);
+    for (const read of reads) expect((await planOf(client, read)).indexNames).toEqual(['tandem_record_links_entity_key']);
+  });
+
+  it('refuses a second record of one system for an entity', async () => {
+    const entityId = randomUUID();
+    const link = `INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id) VALUES ('t5', 'contact', 'crm', $1, $2)`;
+    await client.query(link, ['r1', entityId]);
+    await expect(client.query(link, ['r2', entityId])).rejects.toThrow('tandem_record_links_entity_key');
+    // The same entity's record in another system is its own.
+    await client.query(link.replace("'crm'", "'customer'"), ['r1', entityId]);
   });
 
   it('tells each record linked or replaced, and remembers the record a relink replaced until it is linked again', async () => {

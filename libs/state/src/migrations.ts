@@ -250,6 +250,16 @@ UPDATE tandem_archive_attempts SET archived_by = attempted_at + interval '1 minu
 ALTER TABLE tandem_archive_attempts ALTER COLUMN archived_by SET NOT NULL;
 `;
 
+const recordLinkEntityKey = `
+-- One index for an entity's links, instead of two: its record per system stays unique (the same
+-- columns, entity first), and a lookup of all of an entity's links reads its leading columns. Every
+-- link written or removed then updates two indexes, not three.
+ALTER TABLE tandem_record_links
+  ADD CONSTRAINT tandem_record_links_entity_key UNIQUE (tenant_id, entity_id, entity_type, system_id);
+ALTER TABLE tandem_record_links DROP CONSTRAINT tandem_record_links_tenant_id_entity_type_system_id_entity__key;
+DROP INDEX tandem_record_links_entity_idx;
+`;
+
 export const MIGRATIONS: Migration[] = [
   { id: '001_initial', sql: initial },
   { id: '002_source_inbox', sql: sourceInbox },
@@ -264,4 +274,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '011_create_intents', sql: createIntents },
   { id: '012_applied_version_deletes', sql: appliedVersionDeletes },
   { id: '013_archive_attempt_deadlines', sql: archiveAttemptDeadlines },
+  { id: '014_record_link_entity_key', sql: recordLinkEntityKey },
 ];
