@@ -45,15 +45,16 @@ EXPOSE 8080
 
 # Services: node is PID 1 and handles SIGTERM itself (finish the batch, commit, close). The flags are
 # SERVICE_NODE_FLAGS (libs/config): the heap capped as the services are sized (each stays under
-# 300 MB resident), and full collections spaced out, which costs less CPU under load.
+# 300 MB resident), full collections spaced out, and garbage collected on the service's own thread,
+# which costs less CPU under load.
 FROM runtime AS reconciler
-CMD ["node", "--max-old-space-size=192", "--heap-growing-percent=200", "dist/apps/reconciler/src/main.js"]
+CMD ["node", "--max-old-space-size=192", "--heap-growing-percent=200", "--single-threaded-gc", "dist/apps/reconciler/src/main.js"]
 
 FROM runtime AS connector
-CMD ["node", "--max-old-space-size=192", "--heap-growing-percent=200", "dist/apps/connector/src/main.js"]
+CMD ["node", "--max-old-space-size=192", "--heap-growing-percent=200", "--single-threaded-gc", "dist/apps/connector/src/main.js"]
 
 FROM runtime AS applier
-CMD ["node", "--max-old-space-size=192", "--heap-growing-percent=200", "dist/apps/applier/src/main.js"]
+CMD ["node", "--max-old-space-size=192", "--heap-growing-percent=200", "--single-threaded-gc", "dist/apps/applier/src/main.js"]
 
 # The simulated HubSpot account: API on PORT (8080), health on HEALTH_PORT (8081).
 FROM runtime AS hubspot-simulator
