@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTempDatabase, uniqueSuffix, type TempDatabase } from '@tandem/testing';
+import { createTempDatabase, planOf, recordingStatements, uniqueSuffix, type TempDatabase } from '@tandem/testing';
 import { EntityStateRepository, type EntityStateWrite } from './entity-state.repository';
 import { migrate } from './migrate.util';
 import { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
@@ -54,6 +54,24 @@ describe('EntityStateRepository', () => {
     expect(loaded.get(a)).toEqual({ state: { name: 'Ada', fields: { name: { value: 'Ada', version: 1 } } }, rev: 1 });
     expect(loaded.get(b)?.state.name).toBe('Grace');
     expect(loaded.has(absent)).toBe(false);
+  });
+
+  it("loads a batch of entities through the key led by the entity's id", async () => {
+    // States of a kilobyte, as a contact synced with two systems has.
+    await client.query(
+      `INSERT INTO tandem_entities (tenant_id, entity_id, entity_type, version, deleted, state, rev)
+       SELECT $1, gen_random_uuid(), 'contact', 1, false, json_build_object('name', repeat('n', 1000)), 1 FROM generate_series(1, 20000)`,
+      [tenantId],
+    );
+    await client.query('ANALYZE tandem_entities');
+    const { rows } = await client.query<{ entity_id: string }>('SELECT entity_id FROM tandem_entities WHERE tenant_id = $1 LIMIT 200', [tenantId]);
+    const ids = rows.map((row) => row.entity_id);
+
+    const { result, statements } = await recordingStatements(() => repository.loadMany(tenantId, ids));
+
+    expect(result.size).toBe(200);
+    expect(statements).toHaveLength(1);
+    expect((await planOf(client, statements[0]!)).indexNames).toEqual(['tandem_entities_pkey']);
   });
 
   it('keeps every character of a state, the batch separator and escapes included', async () => {

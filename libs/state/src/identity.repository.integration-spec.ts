@@ -312,6 +312,33 @@ describe('IdentityRepository.relink', () => {
     for (const read of reads) expect((await planOf(client, read)).indexNames).toEqual(['tandem_record_links_entity_key']);
   });
 
+  it('resolves a batch of known records through the keys led by record and match key', async () => {
+    const identities = new IdentityRepository(client);
+    // 20,000 records linked in each of two systems, their match keys registered, as after an initial sync.
+    await client.query(
+      `WITH made AS (SELECT n, gen_random_uuid() AS entity_id FROM generate_series(1, 20000) AS n),
+            links AS (INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id)
+                      SELECT 't6', 'contact', system_id, 'r' || n, entity_id FROM made, unnest(ARRAY['crm', 'customer']) AS system_id)
+       INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) SELECT 't6', 'contact', 'p' || n || '@example.com', entity_id FROM made`,
+    );
+    await client.query('ANALYZE tandem_record_links; ANALYZE tandem_match_keys');
+    // 100 known records, and 100 new ones whose keys are registered: those are looked up by key.
+    const known = Array.from({ length: 100 }, (_, n) => ({ recordId: `r${n * 97 + 1}`, matchKey: `p${n * 97 + 1}@example.com` }));
+    const keyed = Array.from({ length: 100 }, (_, n) => ({ recordId: `new${n}`, matchKey: `p${n * 89 + 5}@example.com` }));
+
+    const { result, statements } = await recordingStatements(() => identities.resolve('t6', 'contact', 'customer', [...known, ...keyed]));
+
+    expect(known.every(({ recordId }) => result.get(recordId)?.created === false)).toBe(true);
+    expect(keyed.every(({ recordId }) => result.has(recordId))).toBe(true);
+    const reads = statements.filter(({ text }) => /FROM tandem_(record_links|match_keys)/.test(text));
+    const plans = await Promise.all(reads.map((read) => planOf(client, read)));
+    expect(plans.flatMap((plan) => plan.indexNames)).toEqual(expect.arrayContaining(['tandem_record_links_pkey', 'tandem_match_keys_pkey']));
+    // Only the table of replaced records, empty here, is rightly read whole.
+    for (const [index, read] of reads.entries()) {
+      if (!read.text.includes('tandem_replaced_links')) expect({ read: read.text, nodes: plans[index]!.nodeTypes }).not.toEqual(expect.objectContaining({ nodes: expect.arrayContaining(['Seq Scan']) }));
+    }
+  });
+
   it('refuses a second record of one system for an entity', async () => {
     const entityId = randomUUID();
     const link = `INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id) VALUES ('t5', 'contact', 'crm', $1, $2)`;

@@ -73,4 +73,42 @@ describe('migrate', () => {
     expect((error as Error).message).toContain('999_broken');
     expect(await tables(client)).toEqual([]);
   });
+
+  it('re-keys a database migrated before, keeping its rows: every hot key leads with the id that tells rows apart', async () => {
+    const { client } = await freshDatabase();
+    const before = MIGRATIONS.filter((migration) => migration.id < '014');
+    await migrate(client, before);
+    const entityId = '0b6f1f4e-4a8c-4d5e-9f00-000000000001';
+    await client.query(
+      `INSERT INTO tandem_entities (tenant_id, entity_id, entity_type, version, deleted, state, rev) VALUES ('t', $1, 'contact', 1, false, '{}', 1);
+       INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id) VALUES ('t', 'contact', 'crm', 'r1', $1);
+       INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ('t', 'contact', 'a@example.com', $1)`.replaceAll('$1', `'${entityId}'`),
+    );
+
+    expect(await migrate(client)).toEqual(MIGRATIONS.filter((migration) => migration.id >= '014').map((migration) => migration.id));
+    const { rows: indexes } = await client.query<{ name: string; columns: string[] }>(
+      `SELECT i.relname AS name, array_agg(a.attname::text ORDER BY k.ordinality) AS columns
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+       CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ordinality)
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+       WHERE t.relname IN ('tandem_entities', 'tandem_record_links', 'tandem_match_keys', 'tandem_sync_log')
+       GROUP BY i.relname ORDER BY i.relname`,
+    );
+    expect(indexes).toEqual([
+      { name: 'tandem_entities_pkey', columns: ['entity_id', 'tenant_id'] },
+      { name: 'tandem_match_keys_pkey', columns: ['match_key', 'entity_type', 'tenant_id'] },
+      { name: 'tandem_record_links_entity_key', columns: ['entity_id', 'system_id', 'entity_type', 'tenant_id'] },
+      { name: 'tandem_record_links_pkey', columns: ['record_id', 'system_id', 'entity_type', 'tenant_id'] },
+      { name: 'tandem_sync_log_entity_idx', columns: ['entity_id', 'tenant_id'] },
+      { name: 'tandem_sync_log_pkey', columns: ['id'] },
+    ]);
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM tandem_entities) + (SELECT count(*) FROM tandem_record_links) + (SELECT count(*) FROM tandem_match_keys) AS n`,
+    );
+    expect(rows[0]?.n).toBe('3');
+    // The entity's record per system is still unique.
+    await expect(
+      client.query(`INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id) VALUES ('t', 'contact', 'crm', 'r2', $1)`, [entityId]),
+    ).rejects.toThrow('tandem_record_links_entity_key');
+  });
 });

@@ -252,12 +252,40 @@ ALTER TABLE tandem_archive_attempts ALTER COLUMN archived_by SET NOT NULL;
 
 const recordLinkEntityKey = `
 -- One index for an entity's links, instead of two: its record per system stays unique (the same
--- columns, entity first), and a lookup of all of an entity's links reads its leading columns. Every
+-- columns, entity first), and a lookup of all of an entity's links reads its leading column. Every
 -- link written or removed then updates two indexes, not three.
 ALTER TABLE tandem_record_links
-  ADD CONSTRAINT tandem_record_links_entity_key UNIQUE (tenant_id, entity_id, entity_type, system_id);
+  ADD CONSTRAINT tandem_record_links_entity_key UNIQUE (entity_id, system_id, entity_type, tenant_id);
 ALTER TABLE tandem_record_links DROP CONSTRAINT tandem_record_links_tenant_id_entity_type_system_id_entity__key;
 DROP INDEX tandem_record_links_entity_idx;
+`;
+
+const keysLeadWithIds = `
+-- Keys lead with the id that tells rows apart, and end with the tenant and entity type that most
+-- rows share: a B-tree comparison then settles on its first column, where it compared two or three
+-- equal texts first. Every lookup names all of a key's columns, so each still reads its index.
+ALTER TABLE tandem_entities DROP CONSTRAINT tandem_entities_pkey,
+  ADD CONSTRAINT tandem_entities_pkey PRIMARY KEY (entity_id, tenant_id);
+ALTER TABLE tandem_record_links DROP CONSTRAINT tandem_record_links_pkey,
+  ADD CONSTRAINT tandem_record_links_pkey PRIMARY KEY (record_id, system_id, entity_type, tenant_id);
+ALTER TABLE tandem_replaced_links DROP CONSTRAINT tandem_replaced_links_pkey,
+  ADD CONSTRAINT tandem_replaced_links_pkey PRIMARY KEY (record_id, system_id, entity_type, tenant_id);
+ALTER TABLE tandem_match_keys DROP CONSTRAINT tandem_match_keys_pkey,
+  ADD CONSTRAINT tandem_match_keys_pkey PRIMARY KEY (match_key, entity_type, tenant_id);
+ALTER TABLE tandem_source_records DROP CONSTRAINT tandem_source_records_pkey,
+  ADD CONSTRAINT tandem_source_records_pkey PRIMARY KEY (record_id, system_id, tenant_id);
+ALTER TABLE tandem_applied_versions DROP CONSTRAINT tandem_applied_versions_pkey,
+  ADD CONSTRAINT tandem_applied_versions_pkey PRIMARY KEY (entity_id, system_id, tenant_id);
+ALTER TABLE tandem_create_intents DROP CONSTRAINT tandem_create_intents_pkey,
+  ADD CONSTRAINT tandem_create_intents_pkey PRIMARY KEY (entity_id, command_id, system_id, tenant_id);
+ALTER TABLE tandem_unseen_deletes DROP CONSTRAINT tandem_unseen_deletes_pkey,
+  ADD CONSTRAINT tandem_unseen_deletes_pkey PRIMARY KEY (record_id, system_id, entity_type, tenant_id);
+DROP INDEX tandem_unseen_deletes_key_idx;
+CREATE INDEX tandem_unseen_deletes_key_idx ON tandem_unseen_deletes (match_key, entity_type, tenant_id);
+DROP INDEX tandem_sync_log_entity_idx;
+CREATE INDEX tandem_sync_log_entity_idx ON tandem_sync_log (entity_id, tenant_id);
+DROP INDEX tandem_conflicts_entity_idx;
+CREATE INDEX tandem_conflicts_entity_idx ON tandem_conflicts (entity_id, tenant_id);
 `;
 
 export const MIGRATIONS: Migration[] = [
@@ -275,4 +303,5 @@ export const MIGRATIONS: Migration[] = [
   { id: '012_applied_version_deletes', sql: appliedVersionDeletes },
   { id: '013_archive_attempt_deadlines', sql: archiveAttemptDeadlines },
   { id: '014_record_link_entity_key', sql: recordLinkEntityKey },
+  { id: '015_keys_lead_with_ids', sql: keysLeadWithIds },
 ];
