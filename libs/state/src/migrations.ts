@@ -263,7 +263,7 @@ DROP INDEX tandem_record_links_entity_idx;
 const keysLeadWithIds = `
 -- Keys lead with the id that tells rows apart, and end with the tenant and entity type that most
 -- rows share: a B-tree comparison then settles on its first column, where it compared two or three
--- equal texts first. Every lookup names all of a key's columns, so each still reads its index.
+-- equal texts first. Every lookup names its key's leading column, so each still reads its index.
 ALTER TABLE tandem_entities DROP CONSTRAINT tandem_entities_pkey,
   ADD CONSTRAINT tandem_entities_pkey PRIMARY KEY (entity_id, tenant_id);
 ALTER TABLE tandem_record_links DROP CONSTRAINT tandem_record_links_pkey,
