@@ -334,9 +334,9 @@ describe('IdentityRepository.relink', () => {
     const plans = await Promise.all(reads.map((read) => planOf(client, read)));
     expect(plans.flatMap((plan) => plan.indexNames)).toEqual(expect.arrayContaining(['tandem_record_links_pkey', 'tandem_match_keys_pkey']));
     // Only the table of replaced records, empty here, is rightly read whole.
-    for (const [index, read] of reads.entries()) {
-      if (!read.text.includes('tandem_replaced_links')) expect({ read: read.text, nodes: plans[index]!.nodeTypes }).not.toEqual(expect.objectContaining({ nodes: expect.arrayContaining(['Seq Scan']) }));
-    }
+    reads.forEach((read, index) => {
+      if (!read.text.includes('tandem_replaced_links')) expect(plans[index]!.nodeTypes).not.toContain('Seq Scan');
+    });
   });
 
   it('refuses a second record of one system for an entity', async () => {

@@ -79,11 +79,9 @@ describe('migrate', () => {
     const before = MIGRATIONS.filter((migration) => migration.id < '014');
     await migrate(client, before);
     const entityId = '0b6f1f4e-4a8c-4d5e-9f00-000000000001';
-    await client.query(
-      `INSERT INTO tandem_entities (tenant_id, entity_id, entity_type, version, deleted, state, rev) VALUES ('t', $1, 'contact', 1, false, '{}', 1);
-       INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id) VALUES ('t', 'contact', 'crm', 'r1', $1);
-       INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ('t', 'contact', 'a@example.com', $1)`.replaceAll('$1', `'${entityId}'`),
-    );
+    await client.query(`INSERT INTO tandem_entities (tenant_id, entity_id, entity_type, version, deleted, state, rev) VALUES ('t', $1, 'contact', 1, false, '{}', 1)`, [entityId]);
+    await client.query(`INSERT INTO tandem_record_links (tenant_id, entity_type, system_id, record_id, entity_id) VALUES ('t', 'contact', 'crm', 'r1', $1)`, [entityId]);
+    await client.query(`INSERT INTO tandem_match_keys (tenant_id, entity_type, match_key, entity_id) VALUES ('t', 'contact', 'a@example.com', $1)`, [entityId]);
 
     expect(await migrate(client)).toEqual(MIGRATIONS.filter((migration) => migration.id >= '014').map((migration) => migration.id));
     const { rows: indexes } = await client.query<{ name: string; columns: string[] }>(
