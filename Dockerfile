@@ -11,11 +11,12 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# 1. Every dependency, for the compiler.
+# 1. Every dependency, for the compiler, with the fixes in patches/ applied (see README, Kafka).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY patches ./patches
+RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package --error-on-fail
 
 # 2. TypeScript to CommonJS (swc, keeping Nest's decorator metadata; @tandem/* aliases become
 #    relative requires), mirroring the source tree under dist/.
@@ -26,11 +27,12 @@ COPY apps ./apps
 COPY tools/build ./tools/build
 RUN node -r @swc-node/register tools/build/src/main.ts dist
 
-# 3. Production dependencies only.
+# 3. Production dependencies only; the patched ones as stage 1 patched them.
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY --from=deps /build/node_modules/kafkajs ./node_modules/kafkajs
 
 # 4. What every app image shares. Files stay owned by root: the app cannot change its own code.
 FROM ${NODE_IMAGE} AS runtime

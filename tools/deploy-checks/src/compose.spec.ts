@@ -3,7 +3,7 @@ import { PostgresTableSchema } from '@tandem/postgres-system';
 import { SERVICE_NODE_FLAGS } from '@tandem/config';
 import { eventually, freePort } from '@tandem/testing';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ROOT,
@@ -103,6 +103,20 @@ describe('docker-compose.yml', () => {
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
       expect({ source, inContext: allowed.includes(source.replace(/\/$/, '')) && existsSync(join(ROOT, source)) }).toEqual({ source, inContext: true });
+    }
+  });
+
+  it('builds the images with every dependency patch that npm install applies', () => {
+    const stages = dockerfileStages();
+    const patched = readdirSync(join(ROOT, 'patches')).map((file) => /^(.+)\+[^+]+\.patch$/.exec(file)?.[1]);
+    expect(patched.length).toBeGreaterThan(0);
+    expect(JSON.parse(readRepoFile('package.json')).scripts.postinstall).toBe('patch-package --error-on-fail');
+    expect(stages.get('deps')).toMatch(/^COPY patches \.\/patches$/m);
+    expect(stages.get('deps')).toMatch(/^RUN npm ci .*&& npx patch-package --error-on-fail$/m);
+    for (const name of patched) {
+      // The production dependencies are installed again without devDependencies (so without the
+      // patcher): each patched package is taken from the stage that patched it.
+      expect({ name, copied: stages.get('prod-deps')?.includes(`COPY --from=deps /build/node_modules/${name} ./node_modules/${name}\n`) }).toEqual({ name, copied: true });
     }
   });
 
