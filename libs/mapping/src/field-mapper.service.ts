@@ -72,23 +72,30 @@ export class FieldMapper {
   }
 }
 
+// Runs for every field of every change, command and result: plain loops, and the result built in
+// place rather than from an array of entries.
 function run(steps: readonly RuleStep[], input: FieldValues, side: 'native' | 'canonical'): MappedValues {
-  const entries: [string, FieldValue][] = [];
+  const values: FieldValues = {};
   const errors: FieldError[] = [];
   for (const step of steps) {
+    const { reads, writes } = step;
     // Own properties only: a field called "constructor" must not be read off the prototype.
-    if (!step.reads.every((name) => Object.hasOwn(input, name))) continue;
-    const values = step.reads.map((name) => input[name] ?? null);
-    const outcome = step.run(values);
+    if (!reads.every((name) => Object.hasOwn(input, name))) continue;
+    const outcome = step.run(reads.map((name) => input[name] ?? null));
     if (outcome.ok) {
-      step.writes.forEach((field, index) => entries.push([field, outcome.values[index] ?? null]));
+      for (let index = 0; index < writes.length; index++) setField(values, writes[index]!, outcome.values[index] ?? null);
       continue;
     }
-    const source = `${side} ${step.reads.map((name) => `'${name}'`).join(', ')}`;
-    for (const field of step.writes) errors.push({ field, code: outcome.code, reason: `${source}: ${outcome.reason}` });
+    const source = `${side} ${reads.map((name) => `'${name}'`).join(', ')}`;
+    for (const field of writes) errors.push({ field, code: outcome.code, reason: `${source}: ${outcome.reason}` });
   }
-  // fromEntries defines own properties, so even a field named "__proto__" stays data.
-  return { values: Object.fromEntries(entries), errors };
+  return { values, errors };
+}
+
+/** Defines the field as data, even one named "__proto__", which plain assignment would take as the prototype. */
+function setField(values: FieldValues, field: string, value: FieldValue): void {
+  if (field === '__proto__') Object.defineProperty(values, field, { value, enumerable: true, writable: true, configurable: true });
+  else values[field] = value;
 }
 
 function affected(steps: readonly RuleStep[], changed: readonly string[]): string[] {
