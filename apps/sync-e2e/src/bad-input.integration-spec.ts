@@ -90,7 +90,7 @@ describe('bad input gets a clear error and a dead letter, and the rest flows', (
     const root = resolve(__dirname, '../../..');
     const run = spawnSync(process.execPath, ['-r', '@swc-node/register', resolve(root, 'apps/applier/src/main.ts')], {
       cwd: root,
-      env: { ...process.env, KAFKA_BROKERS: 'not a broker list', DATABASE_URL: 'mysql://db', SYSTEM_ID: 'Customer DB', TOPIC_PARTITIONS: '0', DATABASE_PREPARED_STATEMENTS: 'sometimes' },
+      env: { ...process.env, KAFKA_BROKERS: 'not a broker list', DATABASE_URL: 'mysql://db', SYSTEM_ID: 'Customer DB', TOPIC_PARTITIONS: '0', DATABASE_PREPARED_STATEMENTS: 'sometimes', SYSTEM_DATABASE_PREPARED_STATEMENTS: 'no' },
       encoding: 'utf8',
     });
     expect(run.status).toBe(2);
@@ -99,6 +99,7 @@ describe('bad input gets a clear error and a dead letter, and the rest flows', (
     expect(run.stderr).toContain('SYSTEM_ID');
     expect(run.stderr).toContain('TOPIC_PARTITIONS: must be at least 1 (got "0")');
     expect(run.stderr).toContain('DATABASE_PREPARED_STATEMENTS: must be true or false (got "sometimes")');
+    expect(run.stderr).toContain('SYSTEM_DATABASE_PREPARED_STATEMENTS: must be true or false (got "no")');
   });
 
   it("names the variables a system's kind needs once the sync configuration says the kind", () => {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
+import { preparedStatementNamer } from './prepared-statement.util';
 import { transactionClient, type RunQuery } from './savepoint.util';
 import type { SqlClient, SqlResult } from './sql-client.interface';
 import { StateError, StateErrorCode } from './state.error';
@@ -21,13 +21,10 @@ export interface PgSqlClientOptions {
   preparedStatements?: boolean;
 }
 
-/** Distinct statements one client prepares at most; Tandem's own are a few dozen, any beyond run unprepared. */
-const MAX_PREPARED_STATEMENTS = 500;
-
 export function createPgSqlClient(source: string | Pool, { preparedStatements = true }: PgSqlClientOptions = {}): PgSqlClient {
   const ownsPool = typeof source === 'string';
   const pool = typeof source === 'string' ? ownPool(source) : source;
-  const statementName = preparedStatements ? statementNamer() : () => undefined;
+  const statementName = preparedStatements ? preparedStatementNamer() : () => undefined;
   const run =
     (target: Queryable): RunQuery =>
     (text, params) =>
@@ -52,18 +49,6 @@ function ownPool(connectionString: string): Pool {
 type Queryable = Pick<Pool | PoolClient, 'query'>;
 
 type StatementNamer = (text: string) => string | undefined;
-
-/** A name per statement text, the same for the client's whole life, so each connection prepares it once. */
-function statementNamer(): StatementNamer {
-  const names = new Map<string, string>();
-  return (text) => {
-    const known = names.get(text);
-    if (known !== undefined || names.size >= MAX_PREPARED_STATEMENTS) return known;
-    const name = `tandem_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-    names.set(text, name);
-    return name;
-  };
-}
 
 async function runQuery<R>(target: Queryable, text: string, params: unknown[] | undefined, statementName: StatementNamer): Promise<SqlResult<R>> {
   // Statements without parameters may hold several commands, which the extended protocol refuses.

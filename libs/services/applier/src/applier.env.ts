@@ -9,6 +9,8 @@ export const ApplierEnvSchema = PlatformEnvSchema.extend({
   SYSTEM_ID: SystemIdSchema,
   /** postgres systems: connection to the target database. */
   SYSTEM_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
+  /** postgres systems: off behind a pooler that does not keep a session's prepared statements. */
+  SYSTEM_DATABASE_PREPARED_STATEMENTS: env.flag().default(true),
   /** hubspot systems: the private app's access token. */
   SYSTEM_ACCESS_TOKEN: z.string().min(1).optional(),
   APPLIER_CONCURRENCY: env.int(1, 64).default(4),

@@ -107,7 +107,8 @@ export class ApplierService implements OnApplicationBootstrap, BeforeApplication
       case 'postgres': {
         const table = PostgresTableSchema.safeParse(system.settings);
         if (!table.success) throw problem(describeIssues(table.error));
-        return openPostgresTarget(config.SYSTEM_DATABASE_URL!, table.data, logger, matchColumn);
+        const target = { url: config.SYSTEM_DATABASE_URL!, table: table.data, matchColumn, preparedStatements: config.SYSTEM_DATABASE_PREPARED_STATEMENTS };
+        return openPostgresTarget(target, logger);
       }
       case 'hubspot': {
         const settings = HubSpotSettingsSchema.safeParse(system.settings);

@@ -3,15 +3,19 @@ import { toPostgresSystemError } from './postgres-failure.util';
 
 export type Queryable = Pool | PoolClient;
 
-/** Runs one statement, turning driver failures into `PostgresSystemError`s that say what was being done. */
+/**
+ * Runs one statement, turning driver failures into `PostgresSystemError`s that say what was being done.
+ * A `name` prepares it once per connection (see `preparedStatementNamer`).
+ */
 export async function runQuery<R extends QueryResultRow = QueryResultRow>(
   db: Queryable,
   doing: string,
   text: string,
   values: unknown[] = [],
+  name?: string,
 ): Promise<QueryResult<R>> {
   try {
-    return await db.query<R>(text, values);
+    return await db.query<R>({ text, values, name });
   } catch (error) {
     throw toPostgresSystemError(error, doing);
   }

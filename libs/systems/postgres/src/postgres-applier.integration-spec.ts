@@ -158,6 +158,34 @@ describe('PostgresApplier', () => {
     expect(plan.nodeTypes).not.toContain('Seq Scan');
   });
 
+  it('prepares the statements every batch runs once per connection, unless told not to', async () => {
+    const db = await createTempDatabase('pg_applier');
+    cleanups.push(() => db.drop());
+    for (const preparedStatements of [true, false]) {
+      // One connection, so the prepared statements read below are the applier's.
+      const pool = new Pool({ connectionString: db.url, max: 1 });
+      cleanups.push(() => pool.end());
+      await pool.query(`CREATE TABLE IF NOT EXISTS contacts (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text)`);
+      const applier = new PostgresApplier({ pool, table: { table: 'contacts' }, preparedStatements });
+      await applier.install();
+      for (const batch of [1, 2]) {
+        // A person's row one create of each batch matches: the lookups of rows to take over run too.
+        await pool.query(`INSERT INTO contacts (email) VALUES ('${preparedStatements}${batch}1@example.com')`);
+        const creates = [1, 2, 3].map((n) => command({ entityId: randomUUID(), fields: { email: `${preparedStatements}${batch}${n}@example.com` }, matchBy: { column: 'email', value: `${preparedStatements}${batch}${n}@example.com` } }));
+        expect((await applier.apply(creates)).map((outcome) => outcome.outcome)).toEqual(['applied', 'applied', 'applied']);
+      }
+      const prepared = (await pool.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements')).rows.map((row) => row.statement);
+      if (!preparedStatements) {
+        expect(prepared).toEqual([]);
+        continue;
+      }
+      // The locks, the applied versions, the match lookups and the marks of new rows: each once.
+      for (const part of ['pg_advisory_xact_lock', 'FROM tandem.applied WHERE entity_id', 'FROM tandem.applied WHERE table_name', 'tandem.match_key(', 'INSERT INTO tandem.applied']) {
+        expect({ part, prepared: prepared.filter((statement) => statement.includes(part)).length }).toEqual({ part, prepared: 1 });
+      }
+    }
+  });
+
   it('updates the record named by the command', async () => {
     const { pool, applier } = await setup();
     await pool.query(`INSERT INTO contacts (email, name) VALUES ('grace@example.com', 'G')`);

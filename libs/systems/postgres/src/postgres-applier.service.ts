@@ -1,5 +1,6 @@
 import { RECORD_MISSING, type ApplyCommand, type FieldValue, type FieldValues } from '@tandem/contracts';
-import type { Pool, PoolClient } from 'pg';
+import { preparedStatementNamer } from '@tandem/state';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import {
   APPLIED_DDL,
   deleteStatement,
@@ -72,6 +73,12 @@ export interface PostgresApplierOptions {
   /** The target database; owned by the caller, who also handles its idle-client `error` events. */
   pool: Pool;
   table: PostgresTableInput;
+  /**
+   * The statements every batch runs (locks, lookups, marks) are prepared once per connection
+   * (default), so the target's server stops parsing and planning them per batch. Off behind a pooler
+   * that does not keep a session's prepared statements (see `createPgSqlClient`).
+   */
+  preparedStatements?: boolean;
 }
 
 /** What a write statement returns: the record's id and, for upserts, the row as jsonb. */
@@ -119,11 +126,13 @@ export class PostgresApplier {
   private readonly table: PostgresTable;
   private readonly key: string;
   private columns: ReadonlySet<string> | null = null;
+  private readonly statementName: (text: string) => string | undefined;
 
   constructor(options: PostgresApplierOptions) {
     this.pool = options.pool;
     this.table = parseTableConfig(options.table);
     this.key = tableKey(this.table);
+    this.statementName = options.preparedStatements === false ? () => undefined : preparedStatementNamer();
   }
 
   /** Creates `tandem.applied` and `tandem.match_key`, and reads the table's columns; safe to run on every start. */
@@ -255,7 +264,7 @@ export class PostgresApplier {
     for (const [column, values] of byColumn) {
       // A filter, not a join: the planner prices a hash join's keys as if computing them were free.
       const key = matchKeyOf(`t.${quoteIdentifier(column)}`);
-      const { rows: candidates } = await runQuery<{ value: string; record_id: string }>(
+      const { rows: candidates } = await this.runPrepared<{ value: string; record_id: string }>(
         client,
         doing,
         `SELECT ${key} AS value, t.${id}::text AS record_id
@@ -267,7 +276,7 @@ export class PostgresApplier {
       if (candidates.length === 0) continue;
       // Asked apart, by record: joined in, the planner hashed every row Tandem wrote to this table,
       // per batch, while an initial sync fills it faster than statistics follow.
-      const { rows: written } = await runQuery<{ record_id: string }>(
+      const { rows: written } = await this.runPrepared<{ record_id: string }>(
         client,
         doing,
         'SELECT record_id FROM tandem.applied WHERE table_name = $1 AND record_id = ANY($2::text[])',
@@ -292,6 +301,11 @@ export class PostgresApplier {
     return this.columns;
   }
 
+  /** A statement every batch runs, prepared once per connection unless the options say otherwise. */
+  private runPrepared<R extends QueryResultRow = QueryResultRow>(client: PoolClient, doing: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
+    return runQuery<R>(client, doing, text, values, this.statementName(text));
+  }
+
   /**
    * Serializes appliers working on the same entities (two replicas handed the same redelivered
    * create would otherwise both insert), then reads what is already applied for the whole batch.
@@ -300,7 +314,7 @@ export class PostgresApplier {
   private async lockEntities(client: PoolClient, entityIds: string[], doing: string): Promise<Map<string, EntityState>> {
     const entities = new Map<string, EntityState>();
     if (entityIds.length === 0) return entities;
-    await runQuery(
+    await this.runPrepared(
       client,
       doing,
       // Marks the transaction as Tandem's, so the capture triggers do not record its writes as changes.
@@ -309,7 +323,7 @@ export class PostgresApplier {
       [entityIds],
     );
     // A separate statement, so that it reads with a snapshot taken after the locks were granted.
-    const { rows } = await runQuery<{ entity_id: string; record_id: string; version: string }>(
+    const { rows } = await this.runPrepared<{ entity_id: string; record_id: string; version: string }>(
       client,
       doing,
       'SELECT entity_id::text, record_id, version::text FROM tandem.applied WHERE entity_id = ANY($1::uuid[])',
@@ -401,7 +415,7 @@ export class PostgresApplier {
       }
       if (created.length > 0) {
         const marks = markAppliedStatement(this.table, created);
-        await client.query(marks.text, marks.values);
+        await client.query({ ...marks, name: this.statementName(marks.text) });
       }
       return rows;
     } catch (error) {

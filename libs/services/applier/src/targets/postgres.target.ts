@@ -3,11 +3,18 @@ import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { TargetConnection } from './target-connection.interface';
 
-/** `matchColumn`: the column creates look for a person's row by (see `createMatchFor`), if any. */
-export async function openPostgresTarget(url: string, table: PostgresTable, logger: Logger, matchColumn: string | null): Promise<TargetConnection> {
+export interface PostgresTargetOptions {
+  url: string;
+  table: PostgresTable;
+  /** The column creates look for a person's row by (see `createMatchFor`), if any. */
+  matchColumn: string | null;
+  preparedStatements: boolean;
+}
+
+export async function openPostgresTarget({ url, table, matchColumn, preparedStatements }: PostgresTargetOptions, logger: Logger): Promise<TargetConnection> {
   const pool = new Pool({ connectionString: url, max: 4 });
   pool.on('error', (error) => logger.warn({ error: error.message }, 'target connection dropped'));
-  const target = new PostgresApplier({ pool, table });
+  const target = new PostgresApplier({ pool, table, preparedStatements });
   await target.install();
   if (matchColumn !== null) {
     // Without the index creates still match, only by reading the whole table each time.
