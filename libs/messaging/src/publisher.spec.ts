@@ -41,6 +41,16 @@ describe('Publisher', () => {
     expect(second!.slice(3, 35)).not.toBe('a'.repeat(32));
   });
 
+  it('gives every message its own span and every new trace its own id', async () => {
+    const producer = recordingProducer();
+    const parent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+    const entries = Array.from({ length: 3_000 }, (_, index) => ({ draft: draft(A), ...(index % 2 ? { parentTrace: parent } : {}) }));
+    await new Publisher(producer).publishTraced('t', entries);
+    const traces = producer.sent[0]!.records.map((record) => record.headers![TRACEPARENT]!.split('-'));
+    expect(new Set(traces.map(([, , span]) => span)).size).toBe(3_000);
+    expect(new Set(traces.map(([, traceId]) => traceId)).size).toBe(1_501);
+  });
+
   it('sends outputs for several topics together and skips empty ones', async () => {
     const producer = recordingProducer();
     await new Publisher(producer).publishAll([
