@@ -21,6 +21,21 @@ describe('PgliteWireServer', () => {
     await db.close();
   });
 
+  it('shares one session between connections: a statement prepared by name on one is there for another', async () => {
+    const [first, second] = [new Client({ connectionString: server.url }), new Client({ connectionString: server.url })];
+    await first.connect();
+    await second.connect();
+    try {
+      await first.query({ name: 'shared_statement', text: 'SELECT $1::int + 1 AS n', values: [1] });
+      // The second client prepares the name anew, as it would on a server of its own, and is refused:
+      // why the process's appliers do not prepare statements on its databases.
+      await expect(second.query({ name: 'shared_statement', text: 'SELECT $1::int + 1 AS n', values: [2] })).rejects.toThrow(/already exists/);
+    } finally {
+      await first.end();
+      await second.end();
+    }
+  });
+
   it('keeps each connection’s extended queries and transactions whole under concurrency', async () => {
     // Messages of 300 kB arrive in several packets: the case where sharing message by message mixes connections.
     const large = 'x'.repeat(300_000);

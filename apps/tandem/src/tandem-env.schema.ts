@@ -41,7 +41,7 @@ const PER_CONNECTOR = { ...PER_APPLIER, SYSTEM_WEBHOOK_SECRET: true, WEBHOOK_PUB
 
 const ReconcilerTuningSchema = ReconcilerEnvSchema.omit(PER_SERVICE);
 const ConnectorTuningSchema = ConnectorEnvSchema.omit(PER_CONNECTOR);
-const ApplierTuningSchema = ApplierEnvSchema.omit(PER_APPLIER);
+const ApplierTuningSchema = ApplierEnvSchema.omit({ ...PER_APPLIER, SYSTEM_DATABASE_PREPARED_STATEMENTS: true });
 
 export interface TandemConfig {
   env: TandemEnv;
@@ -97,5 +97,7 @@ export function connectorConfig(config: TandemConfig, system: SystemAccess, port
 }
 
 export function applierConfig(config: TandemConfig, { SYSTEM_WEBHOOK_SECRET: _readByConnectors, ...system }: SystemAccess, port: number): ApplierEnv {
-  return { ...config.applier, ...connection(config), ...system, HTTP_PORT: port };
+  // The process's databases are PGlite, one session behind every connection: a statement prepared
+  // by name on one connection would collide with the same name prepared on another.
+  return { ...config.applier, ...connection(config), ...system, SYSTEM_DATABASE_PREPARED_STATEMENTS: false, HTTP_PORT: port };
 }
