@@ -1,6 +1,6 @@
 export type { SqlClient, SqlResult } from './sql-client.interface';
 export { createPgSqlClient, type PgSqlClient } from './pg-sql-client.driver';
-export { preparedStatementNamer } from './prepared-statement.util';
+export { preparedStatementNamer, type StatementNamer } from './prepared-statement.util';
 export { createPgliteSqlClient, type PgliteSqlClient, type PgliteSqlClientOptions } from './pglite-sql-client.driver';
 export { MIGRATIONS, type Migration } from './migrations';
 export { migrate } from './migrate.util';

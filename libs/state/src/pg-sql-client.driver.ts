@@ -1,5 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
-import { preparedStatementNamer } from './prepared-statement.util';
+import { preparedStatementNamer, type StatementNamer } from './prepared-statement.util';
 import { transactionClient, type RunQuery } from './savepoint.util';
 import type { SqlClient, SqlResult } from './sql-client.interface';
 import { StateError, StateErrorCode } from './state.error';
@@ -24,7 +24,7 @@ export interface PgSqlClientOptions {
 export function createPgSqlClient(source: string | Pool, { preparedStatements = true }: PgSqlClientOptions = {}): PgSqlClient {
   const ownsPool = typeof source === 'string';
   const pool = typeof source === 'string' ? ownPool(source) : source;
-  const statementName = preparedStatements ? preparedStatementNamer() : () => undefined;
+  const statementName = preparedStatementNamer(preparedStatements);
   const run =
     (target: Queryable): RunQuery =>
     (text, params) =>
@@ -47,8 +47,6 @@ function ownPool(connectionString: string): Pool {
 }
 
 type Queryable = Pick<Pool | PoolClient, 'query'>;
-
-type StatementNamer = (text: string) => string | undefined;
 
 async function runQuery<R>(target: Queryable, text: string, params: unknown[] | undefined, statementName: StatementNamer): Promise<SqlResult<R>> {
   // Statements without parameters may hold several commands, which the extended protocol refuses.

@@ -3,12 +3,16 @@ import { createHash } from 'node:crypto';
 /** Distinct statements one namer names at most; Tandem's own are a few dozen, any beyond run unprepared. */
 const MAX_PREPARED_STATEMENTS = 500;
 
+/** The `name` a pg query gets for a statement text; undefined runs it unprepared. */
+export type StatementNamer = (text: string) => string | undefined;
+
 /**
- * A name per statement text, the same for the namer's whole life, for the `name` of a pg query: each
- * connection then prepares the statement once and afterwards only binds and executes it. Undefined
- * (run unprepared) once the namer holds its maximum of distinct texts.
+ * A name per statement text, the same for the namer's whole life: each connection then prepares the
+ * statement once and afterwards only binds and executes it. Undefined (run unprepared) for every
+ * text when not `enabled`, and for new texts once the namer holds its maximum.
  */
-export function preparedStatementNamer(): (text: string) => string | undefined {
+export function preparedStatementNamer(enabled: boolean): StatementNamer {
+  if (!enabled) return () => undefined;
   const names = new Map<string, string>();
   return (text) => {
     const known = names.get(text);

@@ -1,5 +1,5 @@
 import { RECORD_MISSING, type ApplyCommand, type FieldValue, type FieldValues } from '@tandem/contracts';
-import { preparedStatementNamer } from '@tandem/state';
+import { preparedStatementNamer, type StatementNamer } from '@tandem/state';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import {
   APPLIED_DDL,
@@ -126,13 +126,13 @@ export class PostgresApplier {
   private readonly table: PostgresTable;
   private readonly key: string;
   private columns: ReadonlySet<string> | null = null;
-  private readonly statementName: (text: string) => string | undefined;
+  private readonly statementName: StatementNamer;
 
   constructor(options: PostgresApplierOptions) {
     this.pool = options.pool;
     this.table = parseTableConfig(options.table);
     this.key = tableKey(this.table);
-    this.statementName = options.preparedStatements === false ? () => undefined : preparedStatementNamer();
+    this.statementName = preparedStatementNamer(options.preparedStatements ?? true);
   }
 
   /** Creates `tandem.applied` and `tandem.match_key`, and reads the table's columns; safe to run on every start. */
