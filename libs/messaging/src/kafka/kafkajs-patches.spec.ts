@@ -80,12 +80,12 @@ describe('kafkajs as patched', () => {
   describe('request queue', () => {
     const silent = { debug: () => undefined, warn: () => undefined };
     let correlationId = 0;
-    /** A request whose sends are counted, answered by `fulfil`. */
+    /** Pushes a request; the handle counts its sends and answers it with `fulfil`. */
     const request = (queue: KafkaRequestQueue) => {
       const id = (correlationId += 1);
-      const sent = { count: 0, fulfil: () => queue.fulfillRequest({ correlationId: id, payload: null, size: 0 }) };
-      queue.push({ entry: { correlationId: id, apiName: 'Fetch', resolve: () => undefined, reject: () => undefined }, expectResponse: true, sendRequest: () => (sent.count += 1) });
-      return sent;
+      const pushed = { sends: 0, fulfil: () => queue.fulfillRequest({ correlationId: id, payload: null, size: 0 }) };
+      queue.push({ entry: { correlationId: id, apiName: 'Fetch', resolve: () => undefined, reject: () => undefined }, expectResponse: true, sendRequest: () => (pushed.sends += 1) });
+      return pushed;
     };
     const newQueue = (maxInFlightRequests: number | null): KafkaRequestQueue =>
       new RequestQueue({ maxInFlightRequests, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 'test', broker: 'localhost:9092', logger: silent });
@@ -97,7 +97,7 @@ describe('kafkajs as patched', () => {
       const queue = newQueue(null);
       const first = request(queue);
       first.fulfil();
-      expect(first.count).toBe(1);
+      expect(first.sends).toBe(1);
       expect(jest.getTimerCount()).toBe(0);
       jest.advanceTimersByTime(1_000);
       expect(jest.getTimerCount()).toBe(0);
@@ -108,9 +108,9 @@ describe('kafkajs as patched', () => {
       queue.maybeThrottle(50);
       const held = request(queue);
       jest.advanceTimersByTime(49);
-      expect(held.count).toBe(0);
+      expect(held.sends).toBe(0);
       jest.advanceTimersByTime(1);
-      expect(held.count).toBe(1);
+      expect(held.sends).toBe(1);
       held.fulfil();
       expect(jest.getTimerCount()).toBe(0);
     });
@@ -119,9 +119,9 @@ describe('kafkajs as patched', () => {
       const queue = newQueue(1);
       const inFlight = request(queue);
       const held = request(queue);
-      expect([inFlight.count, held.count]).toEqual([1, 0]);
+      expect([inFlight.sends, held.sends]).toEqual([1, 0]);
       inFlight.fulfil();
-      expect(held.count).toBe(1);
+      expect(held.sends).toBe(1);
       held.fulfil();
       // The fallback check set while it waited runs once and sets no other.
       jest.advanceTimersByTime(1_000);
